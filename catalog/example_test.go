@@ -1,0 +1,27 @@
+package catalog_test
+
+import (
+	"fmt"
+	"log"
+
+	"github.com/tongban/tongban/catalog"
+)
+
+// The documented example catalog in deploy/catalog loads and answers lookups.
+func ExampleLoad() {
+	c, err := catalog.Load("../deploy/catalog")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, d := range c.Departments {
+		fmt.Printf("%s %s: %d resource(s)\n", d.Code, d.ShortName, len(c.ResourcesOf(d.Code)))
+	}
+	r, _ := c.Resource("CA-MAR-001")
+	fmt.Println(r.Name, r.File, r.PrimaryKey, r.SubjectKeyField(), len(r.Schema.Fields))
+	// Output:
+	// 1123060001281401X7 市公安局: 1 resource(s)
+	// 112306000128140287 市市场监管局: 1 resource(s)
+	// 112306000128140362 市民政局: 1 resource(s)
+	// 11230600012814044W 市数据局: 0 resource(s)
+	// 婚姻登记信息 resources/marriage.yaml [record_id] citizen_id 7
+}

@@ -1,0 +1,102 @@
+package catalog
+
+import (
+	"encoding/json"
+
+	"github.com/tongban/tongban/schemas"
+)
+
+// Subject types: whom a resource's records are about (持证/信息主体).
+const (
+	SubjectPerson      = "person"       // a natural person, keyed by citizen ID (身份证号)
+	SubjectLegalPerson = "legal_person" // an organisation, keyed by USCC (统一社会信用代码)
+	SubjectNone        = "none"         // not about a person or organisation
+)
+
+// Share types (共享类型).
+const (
+	ShareUnconditional = "unconditional" // 无条件共享
+	ShareConditional   = "conditional"   // 有条件共享: needs share_basis
+	ShareNone          = "none"          // 不予共享: needs share_basis
+)
+
+// Open types (开放类型).
+const (
+	OpenOpen        = "open"        // 无条件开放
+	OpenConditional = "conditional" // 有条件开放: needs open_basis
+	OpenClosed      = "closed"      // 不予开放: needs open_basis
+)
+
+// Update cycles (更新周期).
+const (
+	CycleRealtime  = "realtime"
+	CycleDaily     = "daily"
+	CycleWeekly    = "weekly"
+	CycleMonthly   = "monthly"
+	CycleQuarterly = "quarterly"
+	CycleYearly    = "yearly"
+)
+
+// FormatTable is the format of structured records (数据库表), the default and
+// the only format the exchange carries today.
+const FormatTable = "table"
+
+// Subject says whom a resource's records are about and which field holds the
+// subject's key (the partitioning and merge key).
+type Subject struct {
+	Type  string `json:"type" yaml:"type"`                       // person, legal_person or none
+	Field string `json:"field,omitempty" yaml:"field,omitempty"` // empty for none
+}
+
+// Resource is one information resource (信息资源) of the catalog.
+type Resource struct {
+	Code        string         `json:"code" yaml:"code"`
+	Name        string         `json:"name" yaml:"name"`
+	Description string         `json:"description,omitempty" yaml:"description,omitempty"`
+	Provider    string         `json:"provider" yaml:"provider"` // department code
+	Subject     Subject        `json:"subject" yaml:"subject"`
+	PrimaryKey  []string       `json:"primary_key" yaml:"primary_key"`
+	Schema      schemas.Schema `json:"-" yaml:",inline"` // "fields" in YAML and JSON
+	ShareType   string         `json:"share_type" yaml:"share_type"`
+	ShareBasis  string         `json:"share_basis,omitempty" yaml:"share_basis,omitempty"`
+	OpenType    string         `json:"open_type" yaml:"open_type"`
+	OpenBasis   string         `json:"open_basis,omitempty" yaml:"open_basis,omitempty"`
+	UpdateCycle string         `json:"update_cycle" yaml:"update_cycle"`
+	Format      string         `json:"format" yaml:"format"`
+	File        string         `json:"file,omitempty" yaml:"-"` // relative to the catalog directory; set by Load
+}
+
+// SubjectKeyField returns the field holding the subject's key (citizen ID or
+// USCC), or "" when the subject type is none.
+func (r *Resource) SubjectKeyField() string {
+	if r.Subject.Type == SubjectNone {
+		return ""
+	}
+	return r.Subject.Field
+}
+
+// resourceFields is Resource without its methods, so the JSON methods below
+// can reuse the struct tags without recursing.
+type resourceFields Resource
+
+// MarshalJSON writes the resource with the schema's fields as "fields", like
+// the YAML form.
+func (r Resource) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		*resourceFields
+		*schemas.Schema
+	}{(*resourceFields)(&r), &r.Schema})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (r *Resource) UnmarshalJSON(b []byte) error {
+	var out Resource
+	if err := json.Unmarshal(b, &struct {
+		*resourceFields
+		*schemas.Schema
+	}{(*resourceFields)(&out), &out.Schema}); err != nil {
+		return err
+	}
+	*r = out
+	return nil
+}

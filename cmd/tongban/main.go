@@ -1,0 +1,82 @@
+// Command tongban is the operator CLI of Tongban.
+//
+//	tongban token create -config deploy/hub.yaml -name NAME (-dept CODE | -admin)
+//	tongban token list   -config deploy/hub.yaml
+//	tongban token revoke -config deploy/hub.yaml ID
+//	tongban demo [flags]
+//	tongban help
+//
+// Each subcommand lives in its own file as a function of this shape:
+//
+//	func runX(ctx context.Context, args []string, stdout, stderr io.Writer) error
+//
+// and is dispatched from run below.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// errUsage marks an error caused by wrong arguments (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usageText = `tongban — the Tongban (通办) operator CLI
+
+usage:
+  tongban token create -config hub.yaml -name NAME (-dept CODE | -admin)
+                                     create an API token and print it once
+  tongban token list   -config hub.yaml
+                                     list tokens (never their secrets)
+  tongban token revoke -config hub.yaml ID
+                                     revoke a token by id
+  tongban demo [flags]               run the end-to-end demo (tongban demo -h)
+  tongban help                       this text
+
+-config defaults to deploy/hub.yaml; the token commands use its store.
+`
+
+// run dispatches to a subcommand and returns the exit status: 0 done,
+// 1 failed, 2 wrong usage.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageText)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "token":
+		err = runToken(ctx, args[1:], stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usageText)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "tongban: unknown command %q\n\n%s", args[0], usageText)
+		return 2
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintln(stderr, "tongban:", err)
+		return 2
+	default:
+		fmt.Fprintln(stderr, "tongban:", err)
+		return 1
+	}
+}

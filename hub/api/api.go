@@ -1,0 +1,198 @@
+// Package api is the hub's HTTP JSON API under /api/v1 (see the table in
+// docs/ARCHITECTURE.md), with bearer-token auth (package auth), plus
+// /metrics (Prometheus, no auth) and /healthz.
+//
+// Every error is a JSON object {"error": "...", "field": "..."}: 400 names the
+// bad field, query parameter or body key; 401 means no or a bad token; 403 a
+// token that may not do this; 404 an unknown resource or record. Request
+// bodies are capped at 1 MiB and decoded strictly (unknown keys are refused).
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tongban/tongban/catalog"
+	"github.com/tongban/tongban/hub/auth"
+	"github.com/tongban/tongban/hub/ingest"
+	"github.com/tongban/tongban/hub/store"
+)
+
+// Prefix is the path prefix of every API route.
+const Prefix = "/api/v1"
+
+// MaxBodyBytes caps request bodies.
+const MaxBodyBytes = 1 << 20
+
+// Store is what the API needs of the hub store (*store.DB).
+type Store interface {
+	auth.TokenReader
+	GetRecord(ctx context.Context, resource, key string) (store.Record, bool, error)
+	ListRecords(ctx context.Context, resource, after string, limit int, includeDeleted bool) ([]store.Record, error)
+	ListKeys(ctx context.Context, resource, after string, limit int) ([]store.KeyVersion, error)
+	CountRecords(ctx context.Context) ([]store.ResourceCount, error)
+	SchemaVersions(ctx context.Context, resource string) ([]store.SchemaVersion, error)
+	UpsertAgent(ctx context.Context, a store.AgentStatus) error
+	ListAgents(ctx context.Context) ([]store.AgentStatus, error)
+	ListDeadLetters(ctx context.Context, limit int) ([]store.DeadLetter, error)
+	CountDeadLetters(ctx context.Context) (int64, error)
+}
+
+// IngestStats gives the ingest counters (*ingest.Ingester).
+type IngestStats interface {
+	Stats() ingest.Stats
+}
+
+// Config of the API handler.
+type Config struct {
+	Store    Store            // required
+	Catalog  *catalog.Catalog // required
+	Ingest   IngestStats      // optional: without it the ingest counters are absent
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// server holds the handlers' dependencies.
+type server struct {
+	st       Store
+	cat      *catalog.Catalog
+	ingest   IngestStats
+	log      *slog.Logger
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New returns the handler of the whole API, /metrics and /healthz. Its own
+// request metrics are registered on cfg.Registry, which /metrics serves.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Store == nil || cfg.Catalog == nil || cfg.Registry == nil {
+		return nil, errors.New("api: Store, Catalog and Registry are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &server{
+		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongban_hub_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "tongban_hub_http_request_seconds",
+			Help:    "HTTP request duration by route pattern.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 3, 10),
+		}, []string{"route"}),
+	}
+	for _, c := range []prometheus.Collector{s.requests, s.latency} {
+		if err := cfg.Registry.Register(c); err != nil {
+			return nil, err
+		}
+	}
+
+	routes := http.NewServeMux()
+	handle := func(pattern string, h http.HandlerFunc) {
+		routes.Handle(pattern, s.instrument(pattern, h))
+	}
+	anyToken := func(h handlerFunc) http.HandlerFunc { return s.authed(roleAny, h) }
+	admin := func(h handlerFunc) http.HandlerFunc { return s.authed(roleAdmin, h) }
+	dept := func(h handlerFunc) http.HandlerFunc { return s.authed(roleDept, h) }
+
+	handle("GET "+Prefix+"/catalog/resources", anyToken(s.listResources))
+	handle("GET "+Prefix+"/catalog/resources/{code}", anyToken(s.showResource))
+	handle("POST "+Prefix+"/agents/register", dept(s.registerAgent))
+	handle("POST "+Prefix+"/agents/heartbeat", dept(s.heartbeat))
+	handle("GET "+Prefix+"/agents", admin(s.listAgents))
+	handle("GET "+Prefix+"/resources/{code}/records", anyToken(s.listRecords))
+	handle("GET "+Prefix+"/resources/{code}/keys", anyToken(s.listKeys))
+	handle("GET "+Prefix+"/ingest/stats", admin(s.ingestStats))
+	handle("GET "+Prefix+"/deadletters", admin(s.deadLetters))
+	routes.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	handle("GET /healthz", s.healthz)
+
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := routes.Handler(r); pattern != "" {
+			routes.ServeHTTP(w, r)
+			return
+		}
+		// No route: let the mux decide between 404 and 405 (and redirects),
+		// and answer in JSON.
+		cw := &captureWriter{header: http.Header{}}
+		routes.ServeHTTP(cw, r)
+		switch cw.status {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", cw.header.Get("Allow"))
+			writeError(w, &apiError{status: http.StatusMethodNotAllowed, msg: "method " + r.Method + " is not allowed here; allowed: " + cw.header.Get("Allow"), field: "method"})
+		case http.StatusMovedPermanently, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+			w.Header().Set("Location", cw.header.Get("Location"))
+			w.WriteHeader(cw.status)
+		default:
+			writeError(w, &apiError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path, field: "path"})
+		}
+	}), nil
+}
+
+// captureWriter records what the mux would answer for an unrouted request.
+type captureWriter struct {
+	header http.Header
+	status int
+}
+
+func (c *captureWriter) Header() http.Header { return c.header }
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return len(b), nil
+}
+func (c *captureWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+// statusWriter remembers the status written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// instrument counts and times a route and logs the request at debug level.
+func (s *server) instrument(route string, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		d := time.Since(start)
+		s.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		s.latency.WithLabelValues(route).Observe(d.Seconds())
+		s.log.DebugContext(r.Context(), "api: request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
+	})
+}
+
+func (s *server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+}

@@ -1,0 +1,242 @@
+// Package demo runs the whole spine on one machine with nothing installed but
+// Go: three department databases (in-process MySQL-wire servers, or MariaDB),
+// the embedded Kafka-protocol broker, the hub with its SQLite store, and one
+// agent per department, each with its connector plugin process.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tongban/tongban/agent"
+	"github.com/tongban/tongban/demo/datagen"
+	"github.com/tongban/tongban/demo/deptdb"
+	"github.com/tongban/tongban/deploy"
+	"github.com/tongban/tongban/hub/auth"
+	"github.com/tongban/tongban/hub/server"
+	"github.com/tongban/tongban/hub/store"
+)
+
+// Config of a demo run.
+type Config struct {
+	Dir    string // working directory; wiped at start
+	Rows   int    // rows in all three tables together
+	Seed   int64
+	Listen string // hub API address
+	// MySQLDSN, when set, puts the department databases on that MySQL/MariaDB
+	// server (a DSN without database name, e.g. root@tcp(127.0.0.1:3306)/)
+	// instead of the in-process servers.
+	MySQLDSN string
+	Check    bool          // verify, print a summary and return instead of serving
+	Timeout  time.Duration // how long the sync may take
+	Interval time.Duration // agents' polling interval
+	Logger   *slog.Logger  // component logs (the demo's own lines go to Out)
+	Out      io.Writer
+}
+
+// department is one demo department: its table and the resource it provides.
+type department struct {
+	table    string
+	resource string
+	db       string // database name
+	dept     string // filled from the catalog
+	dsn      string
+	expected int
+}
+
+func departments() []*department {
+	return []*department{
+		{table: datagen.TablePopulation, resource: "PS-POP-001", db: "ps_population"},
+		{table: datagen.TableLegalPerson, resource: "MR-LP-001", db: "mr_registry"},
+		{table: datagen.TableCivilAffairs, resource: "CA-MAR-001", db: "ca_marriage"},
+	}
+}
+
+// Split divides the total rows between the tables: half population, a fifth
+// legal persons, the rest civil affairs.
+func Split(total int) datagen.Config {
+	pop := total / 2
+	lp := total / 5
+	return datagen.Config{Population: pop, LegalPersons: lp, CivilAffairs: total - pop - lp}
+}
+
+// Run runs the demo. With cfg.Check it returns the verification result;
+// otherwise it serves until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Rows < 3 {
+		return fmt.Errorf("demo: -rows must be at least 3, got %d", cfg.Rows)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 15 * time.Minute
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	out := cfg.Out
+	if out == nil {
+		out = os.Stdout
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if err := os.RemoveAll(cfg.Dir); err != nil {
+		return fmt.Errorf("demo: clear %s: %w", cfg.Dir, err)
+	}
+	if err := os.MkdirAll(cfg.Dir, 0o750); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	gen := Split(cfg.Rows)
+	gen.Seed = cfg.Seed
+	if err := gen.Validate(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	fmt.Fprintf(out, "通办 Tongban demo — 工作目录 work dir %s\n", cfg.Dir)
+
+	// 1. The catalog.
+	catDir := filepath.Join(cfg.Dir, "catalog")
+	if err := writeCatalog(catDir); err != nil {
+		return err
+	}
+
+	// 2. Department databases and their data.
+	depts := departments()
+	closeDBs, err := startDatabases(ctx, cfg, depts)
+	if err != nil {
+		return err
+	}
+	defer closeDBs()
+	start := time.Now()
+	for _, d := range depts {
+		n, err := datagen.RowCount(gen, d.table)
+		if err != nil {
+			return err
+		}
+		d.expected = n
+		if err := loadTable(ctx, out, d, gen); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "生成数据 generated %d rows in %s\n", cfg.Rows, time.Since(start).Round(time.Millisecond))
+
+	// 3. The hub with the embedded broker.
+	hcfg := server.DefaultConfig()
+	hcfg.Kafka.Brokers = []string{server.EmbeddedBrokers}
+	hcfg.Kafka.Embedded.Addr = "127.0.0.1:0"
+	hcfg.Kafka.Embedded.Dir = filepath.Join(cfg.Dir, "kafka")
+	hcfg.Store = store.Config{Driver: "sqlite", DSN: filepath.Join(cfg.Dir, "hub.db")}
+	hcfg.CatalogDir = catDir
+	if cfg.Listen != "" {
+		hcfg.Listen = cfg.Listen
+	}
+	hub, err := server.New(ctx, hcfg, cfg.Logger.With("component", "hub"))
+	if err != nil {
+		return fmt.Errorf("demo: start hub: %w", err)
+	}
+	defer hub.Close()
+	hub.Start(ctx)
+	for _, d := range depts {
+		r, ok := hub.Catalog().Resource(d.resource)
+		if !ok {
+			return fmt.Errorf("demo: catalog has no resource %s", d.resource)
+		}
+		d.dept = r.Provider
+	}
+	adminToken, err := auth.Create(ctx, hub.Store(), "demo-admin", "", auth.RoleAdmin)
+	if err != nil {
+		return fmt.Errorf("demo: admin token: %w", err)
+	}
+
+	// 4. One agent per department.
+	agentErrs := make(chan error, len(depts))
+	var agents []*agent.Agent
+	for _, d := range depts {
+		a, err := startAgent(ctx, cfg, hub, d)
+		if err != nil {
+			return err
+		}
+		agents = append(agents, a)
+		go func() { agentErrs <- a.Run(ctx) }()
+	}
+
+	// 5. Progress until every row is at the hub.
+	syncStart := time.Now()
+	if err := waitSynced(ctx, out, hub.Store(), depts, cfg.Timeout, hub.Err(), agentErrs); err != nil {
+		return err
+	}
+	elapsed := time.Since(syncStart)
+	fmt.Fprintf(out, "同步完成 synced %d rows in %s (%.0f rows/s)\n", cfg.Rows, elapsed.Round(time.Millisecond), float64(cfg.Rows)/elapsed.Seconds())
+
+	if cfg.Check {
+		return check(ctx, out, hub.Store(), depts, gen)
+	}
+
+	fmt.Fprintf(out, "\n枢纽 API hub API:      %s/api/v1   (admin token 管理员令牌: %s)\n", hub.APIURL(), adminToken)
+	fmt.Fprintf(out, "枢纽指标 hub metrics:  %s/metrics\n", hub.APIURL())
+	for i, a := range agents {
+		if addr := a.MetricsAddr(); addr != "" {
+			fmt.Fprintf(out, "代理指标 agent metrics (%s): http://%s/metrics\n", depts[i].resource, addr)
+		}
+	}
+	fmt.Fprintf(out, "Kafka (embedded):      %s\n", hub.BrokerAddrs()[0])
+	fmt.Fprintf(out, "\n试一试 try:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/ingest/stats\n", adminToken, hub.APIURL())
+	fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' '%s/api/v1/resources/PS-POP-001/records?limit=2'\n", adminToken, hub.APIURL())
+	fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' %s/api/v1/agents\n", adminToken, hub.APIURL())
+	fmt.Fprintln(out, "\n按 Ctrl-C 停止 Press Ctrl-C to stop.")
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(out, "停止 stopping…")
+		return nil
+	case err := <-hub.Err():
+		return fmt.Errorf("demo: hub failed: %w", err)
+	}
+}
+
+func writeCatalog(dir string) error {
+	sub, err := fs.Sub(deploy.Catalog, "catalog")
+	if err != nil {
+		return fmt.Errorf("demo: catalog: %w", err)
+	}
+	if err := os.CopyFS(dir, sub); err != nil {
+		return fmt.Errorf("demo: write catalog to %s: %w", dir, err)
+	}
+	return nil
+}
+
+// startDatabases gives every department a database: in-process servers by
+// default, or databases on the given MySQL server.
+func startDatabases(ctx context.Context, cfg Config, depts []*department) (func(), error) {
+	if cfg.MySQLDSN != "" {
+		return mysqlDatabases(ctx, cfg.MySQLDSN, depts)
+	}
+	var servers []*deptdb.Server
+	closeAll := func() {
+		for _, s := range servers {
+			_ = s.Close()
+		}
+	}
+	for _, d := range depts {
+		s, err := deptdb.Start(ctx, deptdb.Config{
+			Dir:       filepath.Join(cfg.Dir, "deptdb", d.db),
+			Databases: []string{d.db},
+			Logger:    cfg.Logger.With("component", "deptdb", "db", d.db),
+		})
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("demo: start database of %s: %w", d.resource, err)
+		}
+		servers = append(servers, s)
+		d.dsn = s.DSN(d.db)
+	}
+	return closeAll, nil
+}
+
+var errTimeout = errors.New("timed out")

@@ -6,7 +6,6 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -238,5 +237,3 @@ func startDatabases(ctx context.Context, cfg Config, depts []*department) (func(
 	}
 	return closeAll, nil
 }
-
-var errTimeout = errors.New("timed out")

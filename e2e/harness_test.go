@@ -19,7 +19,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -92,18 +91,6 @@ func (p *proc) kill() {
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (p *proc) stop() error {
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-		return p.err
-	case <-time.After(30 * time.Second):
-		p.kill()
-		return fmt.Errorf("%s did not stop within 30s of SIGTERM", p.name)
-	}
 }
 
 func (p *proc) exited() bool {
@@ -234,5 +221,3 @@ func lastToken(out string) string {
 	}
 	return tok
 }
-
-var _ = sync.Mutex{}

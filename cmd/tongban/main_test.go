@@ -114,7 +114,10 @@ func TestTokenCommandErrors(t *testing.T) {
 		{[]string{"token", "list", "-config", cfg, "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"token", "revoke", "-config", cfg}, 2, "exactly one token id"},
 		{[]string{"token", "revoke", "-config", cfg, "tok_nothere"}, 1, `no token with id "tok_nothere"`},
-		{[]string{"demo"}, 1, "demo"},
+		{[]string{"demo", "-rows", "2"}, 1, "-rows must be at least 3"},
+		{[]string{"demo", "extra"}, 2, `demo takes no arguments`},
+		{[]string{"connector"}, 2, "connector takes one name"},
+		{[]string{"connector", "oracle"}, 1, `unknown built-in connector "oracle"`},
 	}
 	for _, c := range cases {
 		code, _, errOut := call(c.args...)

@@ -11,12 +11,6 @@ import (
 	"github.com/tongban/tongban/connectors"
 )
 
-// changedRow is one row Changes returned, with the watermark of its chunk.
-type changedRow struct {
-	id   int64
-	mark string
-}
-
 // readChanges runs Changes and returns the row ids, ordered by id within
 // each chunk (a chunk's rows are grouped by partition, so arrival order
 // inside it means nothing), with each chunk's MaxWatermark. It fails on a

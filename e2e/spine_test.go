@@ -339,7 +339,7 @@ func (s *spine) checkExactlyOnce(n int, override map[int]sourceRow, deleted map[
 	}
 }
 
-func TestMain_guard(t *testing.T) {
+func TestBinariesBuilt(t *testing.T) {
 	if binDir == "" {
 		t.Fatal("binaries not built")
 	}

@@ -65,7 +65,12 @@ func New(cfg Config) (*Ingester, error) {
 		// in "i/o timeout" and a reconnect. That is routine, not a warning; keep
 		// the reconnect backoff short so the next record is not delayed.
 		ReadBackoffMin: 20 * time.Millisecond,
-		ReadBackoffMax: 200 * time.Millisecond,
+		// A hub that died without leaving the group holds its partitions until
+		// the session times out; 10 s (kafka-go's default is 30 s) lets a
+		// restarted or surviving hub take over sooner.
+		SessionTimeout:    10 * time.Second,
+		HeartbeatInterval: time.Second,
+		ReadBackoffMax:    200 * time.Millisecond,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			text := fmt.Sprintf(msg, args...)
 			level := slog.LevelWarn

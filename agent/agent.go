@@ -24,8 +24,8 @@ import (
 	"github.com/tongban/tongban/agent/hubclient"
 	"github.com/tongban/tongban/agent/metrics"
 	"github.com/tongban/tongban/agent/pipeline"
-	"github.com/tongban/tongban/broker"
 	"github.com/tongban/tongban/connectors/plugin"
+	"github.com/tongban/tongban/topics"
 	"github.com/tongban/tongban/wire"
 )
 
@@ -266,7 +266,7 @@ func (a *Agent) partitions(ctx context.Context) (int, bool) {
 	wait := a.opts.RetryMin
 	for {
 		rctx, cancel := context.WithTimeout(ctx, a.cfg.Kafka.WriteTimeout)
-		n, err := broker.Partitions(rctx, a.cfg.Kafka.Brokers, a.cfg.Kafka.Topic)
+		n, err := topics.Partitions(rctx, a.cfg.Kafka.Brokers, a.cfg.Kafka.Topic)
 		cancel()
 		if err == nil {
 			a.clearError("kafka")

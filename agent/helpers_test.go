@@ -32,6 +32,7 @@ import (
 	"github.com/tongban/tongban/connectors/builtin"
 	"github.com/tongban/tongban/connectors/plugin"
 	"github.com/tongban/tongban/schemas"
+	"github.com/tongban/tongban/topics"
 	"github.com/tongban/tongban/wire"
 )
 
@@ -208,7 +209,7 @@ func newTestBroker(t *testing.T) *testBroker {
 			tb.b.Close()
 		}
 	})
-	if err := broker.EnsureTopics(context.Background(), []string{tb.addr}, map[string]int{testTopic: testParts}); err != nil {
+	if err := topics.Ensure(context.Background(), []string{tb.addr}, map[string]int{testTopic: testParts}); err != nil {
 		t.Fatal(err)
 	}
 	return tb

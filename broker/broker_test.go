@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/tongban/tongban/topics"
 )
 
 func TestEmbeddedKeepsTopicsAndRecordsAcrossRestart(t *testing.T) {
@@ -17,14 +19,14 @@ func TestEmbeddedKeepsTopicsAndRecordsAcrossRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := b.Addr()
-	if err := EnsureTopics(ctx, []string{addr}, map[string]int{"t.ingest": 4, "t.dlq": 1}); err != nil {
+	if err := topics.Ensure(ctx, []string{addr}, map[string]int{"t.ingest": 4, "t.dlq": 1}); err != nil {
 		t.Fatal(err)
 	}
 	// Idempotent.
-	if err := EnsureTopics(ctx, []string{addr}, map[string]int{"t.ingest": 4}); err != nil {
+	if err := topics.Ensure(ctx, []string{addr}, map[string]int{"t.ingest": 4}); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := Partitions(ctx, []string{addr}, "t.ingest"); err != nil || n != 4 {
+	if n, err := topics.Partitions(ctx, []string{addr}, "t.ingest"); err != nil || n != 4 {
 		t.Fatalf("partitions = %d, %v; want 4", n, err)
 	}
 	w := &kafka.Writer{Addr: kafka.TCP(addr), Topic: "t.ingest", RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
@@ -46,7 +48,7 @@ func TestEmbeddedKeepsTopicsAndRecordsAcrossRestart(t *testing.T) {
 	if b2.Addr() != addr {
 		t.Fatalf("restart address %s, want %s", b2.Addr(), addr)
 	}
-	if n, err := Partitions(ctx, []string{addr}, "t.ingest"); err != nil || n != 4 {
+	if n, err := topics.Partitions(ctx, []string{addr}, "t.ingest"); err != nil || n != 4 {
 		t.Fatalf("after restart partitions = %d, %v; want 4", n, err)
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, GroupID: "g", Topic: "t.ingest", StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
@@ -68,7 +70,7 @@ func TestErrors(t *testing.T) {
 	if _, err := Start(ctx, Config{Addr: "nonsense"}); err == nil {
 		t.Fatal("bad addr accepted")
 	}
-	if _, err := Partitions(ctx, nil, "x"); err == nil {
+	if _, err := topics.Partitions(ctx, nil, "x"); err == nil {
 		t.Fatal("no brokers accepted")
 	}
 	b, err := Start(ctx, Config{})
@@ -76,10 +78,10 @@ func TestErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if err := EnsureTopics(ctx, []string{b.Addr()}, map[string]int{"zero": 0}); err == nil {
+	if err := topics.Ensure(ctx, []string{b.Addr()}, map[string]int{"zero": 0}); err == nil {
 		t.Fatal("zero partitions accepted")
 	}
-	if _, err := Partitions(ctx, []string{b.Addr()}, "missing-topic"); err == nil {
+	if _, err := topics.Partitions(ctx, []string{b.Addr()}, "missing-topic"); err == nil {
 		t.Fatal("missing topic reported partitions")
 	}
 }

@@ -1,6 +1,6 @@
 // Package broker runs the embedded Kafka-protocol broker of the single-machine
-// default and manages topics on any Kafka cluster, embedded or real, over the
-// Kafka protocol.
+// default (kfake with a data dir). Package topics manages topics on it and on
+// real clusters.
 package broker
 
 import (

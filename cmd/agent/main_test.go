@@ -22,6 +22,7 @@ import (
 
 	"github.com/tongban/tongban/agent/checkpoint"
 	"github.com/tongban/tongban/broker"
+	"github.com/tongban/tongban/topics"
 	"github.com/tongban/tongban/wire"
 )
 
@@ -108,7 +109,7 @@ func TestBinaryStopsCleanlyOnSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer kb.Close()
-	if err := broker.EnsureTopics(context.Background(), []string{kb.Addr()}, map[string]int{"tongban.ingest": 3}); err != nil {
+	if err := topics.Ensure(context.Background(), []string{kb.Addr()}, map[string]int{"tongban.ingest": 3}); err != nil {
 		t.Fatal(err)
 	}
 	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

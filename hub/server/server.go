@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/hub/api"
 	"github.com/tongban/tongban/hub/ingest"
 	"github.com/tongban/tongban/hub/store"
+	"github.com/tongban/tongban/topics"
 )
 
 // shutdownGrace bounds how long Close waits for HTTP requests in flight.
@@ -96,12 +97,12 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	} else {
 		s.brokers = cfg.Kafka.Brokers
 	}
-	if err := broker.EnsureTopics(ctx, s.brokers, map[string]int{
+	if err := topics.Ensure(ctx, s.brokers, map[string]int{
 		cfg.Kafka.IngestTopic: cfg.Kafka.Partitions, cfg.Kafka.DeadLetterTopic: cfg.Kafka.Partitions,
 	}); err != nil {
 		return nil, fmt.Errorf("hub: kafka %v: %w", s.brokers, err)
 	}
-	if n, err := broker.Partitions(ctx, s.brokers, cfg.Kafka.IngestTopic); err != nil {
+	if n, err := topics.Partitions(ctx, s.brokers, cfg.Kafka.IngestTopic); err != nil {
 		return nil, fmt.Errorf("hub: kafka %v: %w", s.brokers, err)
 	} else if n != cfg.Kafka.Partitions {
 		logger.WarnContext(ctx, "hub: the ingest topic exists with another partition count than configured; it is used as it is",

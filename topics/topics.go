@@ -1,4 +1,7 @@
-package broker
+// Package topics creates and inspects topics on any Kafka cluster, embedded or
+// real, over the Kafka protocol. It is separate from package broker so the
+// agent binary does not link the embedded broker.
+package topics
 
 import (
 	"context"
@@ -29,10 +32,10 @@ func dial(ctx context.Context, brokers []string) (*kafka.Conn, error) {
 	return nil, fmt.Errorf("no Kafka broker reachable: %w", errors.Join(errs...))
 }
 
-// EnsureTopics creates the topics that do not exist yet, each with the given
+// Ensure creates the topics that do not exist yet, each with the given
 // number of partitions (replication factor 1 on a single broker, the cluster's
 // default otherwise). Existing topics are left as they are.
-func EnsureTopics(ctx context.Context, brokers []string, topics map[string]int) error {
+func Ensure(ctx context.Context, brokers []string, topics map[string]int) error {
 	conn, err := dial(ctx, brokers)
 	if err != nil {
 		return err

@@ -70,7 +70,10 @@ func New(cfg Config) (*Ingester, error) {
 		// restarted or surviving hub take over sooner.
 		SessionTimeout:    10 * time.Second,
 		HeartbeatInterval: time.Second,
-		ReadBackoffMax:    200 * time.Millisecond,
+		// A failed join (the coordinator of a just-started broker is not ready)
+		// is retried after this long; kafka-go's default of 5 s idles a new hub.
+		JoinGroupBackoff: 500 * time.Millisecond,
+		ReadBackoffMax:   200 * time.Millisecond,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			text := fmt.Sprintf(msg, args...)
 			level := slog.LevelWarn

@@ -12,6 +12,10 @@ demo:
 test:
 	bash scripts/test.sh
 
+## bench: measure the hot paths against their baselines (starts MariaDB if needed); ARGS="-rows 300000"
+bench:
+	bash scripts/bench.sh $(ARGS)
+
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 

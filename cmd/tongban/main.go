@@ -4,6 +4,7 @@
 //	tongban token list   -config deploy/hub.yaml
 //	tongban token revoke -config deploy/hub.yaml ID
 //	tongban demo [flags]
+//	tongban bench [flags]
 //	tongban help
 //
 // Each subcommand lives in its own file as a function of this shape:
@@ -44,6 +45,8 @@ usage:
   tongban token revoke -config hub.yaml ID
                                      revoke a token by id
   tongban demo [flags]               run the end-to-end demo (tongban demo -h)
+  tongban bench [-rows N]            measure the hot paths against their baselines
+                                     on MariaDB (tongban bench -h)
   tongban help                       this text
 
 -config defaults to deploy/hub.yaml; the token commands use its store.
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runToken(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
 	case "connector": // internal: the demo's agents re-run this binary as their connector plugin
 		err = runConnector(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

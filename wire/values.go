@@ -30,6 +30,7 @@ type Builder struct {
 	schema schemas.Schema
 	b      *array.RecordBuilder
 	rows   int
+	conv   []any // reused per row: converted values before they are appended
 }
 
 // NewBuilder starts a batch. Release it when done.
@@ -50,7 +51,10 @@ func (b *Builder) Append(values []any, version int64) error {
 		return fmt.Errorf("row has %d values, schema has %d fields", len(values), len(b.schema.Fields))
 	}
 	// Convert first so a bad value leaves the builders untouched.
-	conv := make([]any, len(values))
+	if cap(b.conv) < len(values) {
+		b.conv = make([]any, len(values))
+	}
+	conv := b.conv[:len(values)]
 	for i, v := range values {
 		c, err := convert(b.schema.Fields[i].Type, v)
 		if err != nil {
@@ -139,6 +143,12 @@ func convert(t schemas.Type, v any) (any, error) {
 		default:
 			return nil, fmt.Errorf("%T is not a decimal", v)
 		}
+		if n, ok := parseSmallDecimal(s, t.Scale); ok {
+			if !n.FitsInPrecision(t.Precision) {
+				return nil, fmt.Errorf("%q does not fit %s", s, t)
+			}
+			return n, nil
+		}
 		n, err := decimal128.FromString(s, t.Precision, t.Scale)
 		if err != nil {
 			return nil, fmt.Errorf("%q is not a %s: %w", s, t, err)
@@ -175,6 +185,57 @@ func convert(t schemas.Type, v any) (any, error) {
 		}
 	}
 	return nil, fmt.Errorf("a %T cannot be a %s", v, t)
+}
+
+// parseSmallDecimal is the fast path for the common plain decimal text
+// ("-1234.50") with at most 18 digits and no more fraction digits than the
+// scale: exact in int64, no big.Float. Anything else reports !ok and takes
+// decimal128.FromString.
+func parseSmallDecimal(s string, scale int32) (decimal128.Num, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return decimal128.Num{}, false
+	}
+	var v int64
+	digits, frac := 0, -1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if digits == 18 {
+				return decimal128.Num{}, false
+			}
+			v = v*10 + int64(c-'0')
+			digits++
+			if frac >= 0 {
+				frac++
+			}
+		case c == '.' && frac < 0:
+			frac = 0
+		default:
+			return decimal128.Num{}, false
+		}
+	}
+	if digits == 0 {
+		return decimal128.Num{}, false
+	}
+	if frac < 0 {
+		frac = 0
+	}
+	if int32(frac) > scale || int(scale)-frac+digits > 18 {
+		return decimal128.Num{}, false
+	}
+	for i := frac; i < int(scale); i++ {
+		v *= 10
+	}
+	if neg {
+		v = -v
+	}
+	return decimal128.FromI64(v), true
 }
 
 // wall keeps a time's wall-clock fields and drops its zone: sources hold local

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tongban/tongban/schemas"
@@ -213,6 +214,29 @@ func FuzzParseHeaders(f *testing.F) {
 		m, err := ParseHeaders(hs)
 		if err == nil && (m.Resource == "" || (m.Op != OpUpsert && m.Op != OpDelete) || m.Partition < 0) {
 			t.Fatalf("accepted invalid meta %+v", m)
+		}
+	})
+}
+
+// The fast decimal path agrees with decimal128.FromString wherever it answers.
+func FuzzSmallDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-1234.5", "+7.25", "999999999999999999", "1.", ".5", "-", "1.2.3", "12.345"} {
+		f.Add(s, int32(2))
+	}
+	f.Fuzz(func(t *testing.T, s string, scale int32) {
+		if scale < 0 || scale > 38 {
+			return
+		}
+		n, ok := parseSmallDecimal(s, scale)
+		if !ok {
+			return
+		}
+		want, err := decimal128.FromString(s, 38, scale)
+		if err != nil {
+			t.Fatalf("fast path accepted %q (scale %d) that FromString rejects: %v", s, scale, err)
+		}
+		if n != want {
+			t.Fatalf("%q scale %d: fast %s, FromString %s", s, scale, n.ToString(scale), want.ToString(scale))
 		}
 	})
 }

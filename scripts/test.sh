@@ -3,26 +3,7 @@
 # (127.0.0.1:3306, root, no password) and starts it if it is installed but stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/mariadb.sh
+ensure_mariadb test
 
-mariadb_up() {
-  if command -v mysqladmin >/dev/null 2>&1; then
-    mysqladmin -h127.0.0.1 -P3306 -uroot --connect-timeout=2 ping >/dev/null 2>&1
-  else
-    (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null
-  fi
-}
-
-if ! mariadb_up; then
-  if [ -x /usr/sbin/mariadbd ]; then
-    echo "test: MariaDB not answering on 127.0.0.1:3306; starting it"
-    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
-    for _ in $(seq 1 60); do mariadb_up && break; sleep 1; done
-  fi
-fi
-if ! mariadb_up; then
-  echo "test: MariaDB is not reachable on 127.0.0.1:3306 (root, no password); the MySQL tests need it" >&2
-  exit 1
-fi
-
-timeout_flag="${TEST_TIMEOUT:-20m}"
-exec go test -count=1 -timeout "$timeout_flag" ./... "$@"
+exec go test -count=1 -timeout "${TEST_TIMEOUT:-20m}" ./... "$@"

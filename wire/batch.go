@@ -137,10 +137,15 @@ func EncodeRecord(rec arrow.RecordBatch) ([]byte, error) {
 }
 
 // DecodeRecord reads an Arrow IPC stream that must hold exactly one record
-// batch. The caller releases the returned record.
+// batch. The payload is untrusted: its framing and metadata are checked
+// against the bytes present before the Arrow reader, which allocates by
+// declared sizes, sees it. The caller releases the returned record.
 func DecodeRecord(payload []byte) (arrow.RecordBatch, error) {
 	if len(payload) == 0 {
 		return nil, errors.New("decode arrow batch: empty payload")
+	}
+	if err := checkIPC(payload); err != nil {
+		return nil, fmt.Errorf("decode arrow batch: %w", err)
 	}
 	r, err := ipc.NewReader(bytes.NewReader(payload), ipc.WithAllocator(memory.DefaultAllocator))
 	if err != nil {

@@ -121,9 +121,6 @@ func decodeRows(res *catalog.Resource, kv knownVersion, meta wire.Meta, payload 
 			recs, rej = nil, reject(ReasonDecode, "arrow batch could not be read: %v", p)
 		}
 	}()
-	if err := checkIPC(payload); err != nil {
-		return nil, reject(ReasonDecode, "decode arrow batch: %v", err)
-	}
 	rec, err := wire.DecodeRecord(payload)
 	if err != nil {
 		return nil, reject(ReasonDecode, "%v", err)

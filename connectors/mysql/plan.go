@@ -371,7 +371,10 @@ func (p *plan) changesQuery(first, since bool) string {
 	case first:
 		q += w + " IS NOT NULL"
 	default:
-		q += "(" + w + " > ? OR (" + w + " = ? AND " + p.keyAfter() + "))"
+		// (w > a) OR (w = a AND key > k), written as w >= a AND (w > a OR key > k):
+		// the same rows, with the range on w leading so an index on (w, key)
+		// is used for a range scan (SQLite cannot use it for the OR form).
+		q += w + " >= ? AND (" + w + " > ? OR (" + p.keyAfter() + "))"
 	}
 	return q + " ORDER BY " + w + ", " + p.keyList() + p.limit()
 }

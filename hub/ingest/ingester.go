@@ -280,17 +280,18 @@ func (in *Ingester) handle(ctx context.Context, g *group) error {
 		for _, p := range g.accepted {
 			recs = append(recs, p.dec.records...)
 		}
-		err := in.retry(ctx, "store_apply", func(actx context.Context) error {
-			start := time.Now()
-			r, err := in.cfg.Store.ApplyRecords(actx, recs)
-			if err != nil {
-				return err
-			}
-			res, elapsed = r, time.Since(start)
-			return nil
-		})
+		r, el, invalid, err := in.applyRecords(ctx, recs)
 		if err != nil {
 			return err
+		}
+		res, elapsed = r, el
+		if invalid != nil {
+			// The store refused a record that passed decoding: find the
+			// messages that carry such records by applying one at a time,
+			// and dead-letter those instead of retrying the group forever.
+			if res, elapsed, err = in.applyEach(ctx, g); err != nil {
+				return err
+			}
 		}
 		in.metrics.storeWrite.Observe(elapsed.Seconds())
 	}
@@ -318,6 +319,59 @@ func (in *Ingester) handle(ctx context.Context, g *group) error {
 			"rows", g.rows, "applied", res.Applied, "skipped", res.Skipped, "store_write", elapsed)
 	}
 	return nil
+}
+
+// applyRecords writes records in one transaction, retrying database
+// failures. A refusal of the records themselves (store.ErrInvalidRecord) is
+// returned as invalid, not retried.
+func (in *Ingester) applyRecords(ctx context.Context, recs []store.Record) (res store.ApplyResult, elapsed time.Duration, invalid, err error) {
+	err = in.retry(ctx, "store_apply", func(actx context.Context) error {
+		start := time.Now()
+		r, err := in.cfg.Store.ApplyRecords(actx, recs)
+		if errors.Is(err, store.ErrInvalidRecord) {
+			invalid = err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		res, elapsed = r, time.Since(start)
+		return nil
+	})
+	return res, elapsed, invalid, err
+}
+
+// applyEach applies the group's messages one transaction each, moves the
+// messages the store refuses to the dead letters, and keeps the rest.
+func (in *Ingester) applyEach(ctx context.Context, g *group) (store.ApplyResult, time.Duration, error) {
+	var (
+		total   store.ApplyResult
+		elapsed time.Duration
+		kept    []*pending
+		refused []*pending
+	)
+	for _, p := range g.accepted {
+		r, el, invalid, err := in.applyRecords(ctx, p.dec.records)
+		if err != nil {
+			return total, elapsed, err
+		}
+		if invalid != nil {
+			p.rej = reject(ReasonRows, "the store refused a record: %v", invalid)
+			refused = append(refused, p)
+			continue
+		}
+		total.Applied += r.Applied
+		total.Skipped += r.Skipped
+		elapsed += el
+		kept = append(kept, p)
+	}
+	if len(refused) > 0 {
+		if err := in.writeDeadLetters(ctx, refused); err != nil {
+			return total, elapsed, err
+		}
+	}
+	g.accepted = kept
+	return total, elapsed, nil
 }
 
 // retry runs fn until it succeeds, with exponential backoff between

@@ -121,6 +121,10 @@ func validateRecord(r *Record, now time.Time) (recordRow, error) {
 // data, so an older upsert cannot resurrect it while a newer one does.
 // Records of the same key within recs are taken in slice order. Any invalid
 // record fails the whole call before anything is written.
+// ErrInvalidRecord marks an ApplyRecords error caused by the records
+// themselves (retrying cannot help), as opposed to the database failing.
+var ErrInvalidRecord = errors.New("invalid record")
+
 func (s *DB) ApplyRecords(ctx context.Context, recs []Record) (ApplyResult, error) {
 	if len(recs) == 0 {
 		return ApplyResult{}, nil
@@ -130,8 +134,8 @@ func (s *DB) ApplyRecords(ctx context.Context, recs []Record) (ApplyResult, erro
 	for i := range recs {
 		row, err := validateRecord(&recs[i], now)
 		if err != nil {
-			return ApplyResult{}, fmt.Errorf("store: apply records: record %d (resource %q, key %q): %w",
-				i, recs[i].Resource, recs[i].Key, err)
+			return ApplyResult{}, fmt.Errorf("store: apply records: record %d (resource %q, key %q): %w: %w",
+				i, recs[i].Resource, recs[i].Key, ErrInvalidRecord, err)
 		}
 		rows[i] = row
 	}

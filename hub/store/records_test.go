@@ -552,3 +552,12 @@ func TestApplyRecordsConcurrent(t *testing.T) {
 		}
 	})
 }
+
+func TestInvalidRecordErrorIsMarked(t *testing.T) {
+	eachBackend(t, func(t *testing.T, db *DB) {
+		_, err := db.ApplyRecords(context.Background(), []Record{{Resource: "R", Key: "", Dept: "D", Version: 1, Data: json.RawMessage(`{}`)}})
+		if !errors.Is(err, ErrInvalidRecord) {
+			t.Fatalf("error %v is not ErrInvalidRecord", err)
+		}
+	})
+}

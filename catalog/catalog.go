@@ -20,6 +20,9 @@ type Catalog struct {
 	Dir         string       `json:"dir"`
 	Departments []Department `json:"departments"`
 	Resources   []Resource   `json:"resources"` // in file-name order
+	// Subjects are the golden-record declarations from subjects.yaml
+	// (optional; without it nothing is merged).
+	Subjects []SubjectSpec `json:"subjects,omitempty"`
 }
 
 // source is one file's name (relative to the catalog directory) and bytes.

@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/json"
 
+	"github.com/tongban/tongban/quality"
 	"github.com/tongban/tongban/schemas"
 )
 
@@ -46,6 +47,11 @@ const FormatTable = "table"
 type Subject struct {
 	Type  string `json:"type" yaml:"type"`                       // person, legal_person or none
 	Field string `json:"field,omitempty" yaml:"field,omitempty"` // empty for none
+	// LatestBy names a date or timestamp field that orders a subject's
+	// records when a resource holds several per subject (e.g. marriage
+	// registrations): the merge takes a field's value from the latest one.
+	// Empty: the record with the greatest _version wins.
+	LatestBy string `json:"latest_by,omitempty" yaml:"latest_by,omitempty"`
 }
 
 // Resource is one information resource (信息资源) of the catalog.
@@ -63,7 +69,10 @@ type Resource struct {
 	OpenBasis   string         `json:"open_basis,omitempty" yaml:"open_basis,omitempty"`
 	UpdateCycle string         `json:"update_cycle" yaml:"update_cycle"`
 	Format      string         `json:"format" yaml:"format"`
-	File        string         `json:"file,omitempty" yaml:"-"` // relative to the catalog directory; set by Load
+	// Rules are the quality rules declared on the fields (fields[].rules),
+	// compiled, with code lists resolved; run on every record at ingest.
+	Rules []quality.Rule `json:"rules,omitempty" yaml:"-"`
+	File  string         `json:"file,omitempty" yaml:"-"` // relative to the catalog directory; set by Load
 }
 
 // SubjectKeyField returns the field holding the subject's key (citizen ID or

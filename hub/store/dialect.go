@@ -42,7 +42,8 @@ func sqliteDialect() *dialect {
 		// Applied only when the incoming version is at least the stored one.
 		upsertRecordsSuffix: ` ON CONFLICT(resource, record_key) DO UPDATE SET
  dept = excluded.dept, deleted = excluded.deleted, data = excluded.data,
- batch_id = excluded.batch_id, ingested_at = excluded.ingested_at, version = excluded.version
+ batch_id = excluded.batch_id, ingested_at = excluded.ingested_at,
+ subject = COALESCE(excluded.subject, source_records.subject), version = excluded.version
  WHERE excluded.version >= source_records.version`,
 		maxApplyAttempts: 1,
 		isDuplicate:      sqliteIsDuplicate,
@@ -66,6 +67,7 @@ func mysqlDialect() *dialect {
  data = IF(` + cond + `, VALUES(data), data),
  batch_id = IF(` + cond + `, VALUES(batch_id), batch_id),
  ingested_at = IF(` + cond + `, VALUES(ingested_at), ingested_at),
+ subject = IF(` + cond + `, COALESCE(VALUES(subject), subject), subject),
  version = IF(` + cond + `, VALUES(version), version)`,
 		maxApplyAttempts: 5,
 		isDuplicate:      mysqlIsDuplicate,

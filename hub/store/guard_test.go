@@ -22,11 +22,11 @@ func TestUpsertGuard(t *testing.T) {
 		}
 		at := formatDBTime(time.Now())
 		q := `INSERT INTO source_records (` + recordColumns + `) VALUES
- (?,?,?,?,?,?,?,?), (?,?,?,?,?,?,?,?), (?,?,?,?,?,?,?,?)` + db.d.upsertRecordsSuffix
+ (?,?,?,?,?,?,?,?,?), (?,?,?,?,?,?,?,?,?), (?,?,?,?,?,?,?,?,?)` + db.d.upsertRecordsSuffix
 		if _, err := db.db.ExecContext(ctx, q,
-			"G", "older", testDept, 9, 1, nil, "x-9", at,
-			"G", "equal", testDept, 10, 0, `{"v":"equal"}`, "x-10", at,
-			"G", "newer", testDept, 11, 1, nil, "x-11", at,
+			"G", "older", testDept, 9, 1, nil, "x-9", at, nil,
+			"G", "equal", testDept, 10, 0, `{"v":"equal"}`, "x-10", at, "s-equal",
+			"G", "newer", testDept, 11, 1, nil, "x-11", at, nil,
 		); err != nil {
 			t.Fatal(err)
 		}

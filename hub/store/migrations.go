@@ -27,11 +27,40 @@ const mysqlTable = ` ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`
 // migrations returns the schema history, in version order. Append only.
 func migrations() []migration {
 	return []migration{
-		{
-			version: 1,
-			name:    "initial tables",
-			sqlite: []string{
-				`CREATE TABLE source_records (
+		migrationInitial(),
+		migrationSubjects(),
+		migrationQuarantine(),
+		migrationGolden(),
+		migrationObjections(),
+		migrationNotifications(),
+	}
+}
+
+// migrationSubjects adds the subject of each source record, indexed so the
+// merge can read every record of a subject.
+func migrationSubjects() migration {
+	return migration{
+		version: 2,
+		name:    "source record subjects",
+		sqlite: []string{
+			`ALTER TABLE source_records ADD COLUMN subject TEXT`,
+			`CREATE INDEX source_records_subject ON source_records (subject, resource)`,
+		},
+		// IF NOT EXISTS (MariaDB, TiDB) makes the statement safe to repeat.
+		mysql: []string{
+			`ALTER TABLE source_records ADD COLUMN IF NOT EXISTS subject VARBINARY(256) NULL`,
+			`CREATE INDEX IF NOT EXISTS source_records_subject ON source_records (subject, resource)`,
+		},
+	}
+}
+
+// migrationInitial creates the first tables.
+func migrationInitial() migration {
+	return migration{
+		version: 1,
+		name:    "initial tables",
+		sqlite: []string{
+			`CREATE TABLE source_records (
   resource    TEXT    NOT NULL,
   record_key  TEXT    NOT NULL,
   dept        TEXT    NOT NULL,
@@ -42,7 +71,7 @@ func migrations() []migration {
   ingested_at TEXT    NOT NULL,
   PRIMARY KEY (resource, record_key)
 ) STRICT, WITHOUT ROWID`,
-				`CREATE TABLE schema_versions (
+			`CREATE TABLE schema_versions (
   resource    TEXT    NOT NULL,
   version     INTEGER NOT NULL,
   fingerprint TEXT    NOT NULL,
@@ -50,7 +79,7 @@ func migrations() []migration {
   created_at  TEXT    NOT NULL,
   PRIMARY KEY (resource, version)
 ) STRICT`,
-				`CREATE TABLE agents (
+			`CREATE TABLE agents (
   agent_id       TEXT NOT NULL PRIMARY KEY,
   dept           TEXT NOT NULL,
   version        TEXT NOT NULL,
@@ -59,7 +88,7 @@ func migrations() []migration {
   registered_at  TEXT NOT NULL,
   last_heartbeat TEXT NOT NULL
 ) STRICT`,
-				`CREATE TABLE api_tokens (
+			`CREATE TABLE api_tokens (
   id         TEXT NOT NULL PRIMARY KEY,
   name       TEXT NOT NULL,
   dept       TEXT NOT NULL,
@@ -68,7 +97,7 @@ func migrations() []migration {
   created_at TEXT NOT NULL,
   revoked_at TEXT
 ) STRICT`,
-				`CREATE TABLE dead_letters (
+			`CREATE TABLE dead_letters (
   id              INTEGER PRIMARY KEY AUTOINCREMENT,
   topic           TEXT    NOT NULL,
   kafka_partition INTEGER NOT NULL,
@@ -82,9 +111,9 @@ func migrations() []migration {
   received_at     TEXT    NOT NULL,
   UNIQUE (topic, kafka_partition, kafka_offset)
 ) STRICT`,
-			},
-			mysql: []string{
-				`CREATE TABLE IF NOT EXISTS source_records (
+		},
+		mysql: []string{
+			`CREATE TABLE IF NOT EXISTS source_records (
   resource    VARBINARY(256)  NOT NULL,
   record_key  VARBINARY(1020) NOT NULL,
   dept        VARCHAR(64)     NOT NULL,
@@ -95,7 +124,7 @@ func migrations() []migration {
   ingested_at DATETIME(6)     NOT NULL,
   PRIMARY KEY (resource, record_key)
 )` + mysqlTable,
-				`CREATE TABLE IF NOT EXISTS schema_versions (
+			`CREATE TABLE IF NOT EXISTS schema_versions (
   resource    VARBINARY(256) NOT NULL,
   version     INT            NOT NULL,
   fingerprint VARCHAR(128)   NOT NULL,
@@ -103,7 +132,7 @@ func migrations() []migration {
   created_at  DATETIME(6)    NOT NULL,
   PRIMARY KEY (resource, version)
 )` + mysqlTable,
-				`CREATE TABLE IF NOT EXISTS agents (
+			`CREATE TABLE IF NOT EXISTS agents (
   agent_id       VARBINARY(512) NOT NULL,
   dept           VARCHAR(64)    NOT NULL,
   version        VARCHAR(128)   NOT NULL,
@@ -113,7 +142,7 @@ func migrations() []migration {
   last_heartbeat DATETIME(6)    NOT NULL,
   PRIMARY KEY (agent_id)
 )` + mysqlTable,
-				`CREATE TABLE IF NOT EXISTS api_tokens (
+			`CREATE TABLE IF NOT EXISTS api_tokens (
   id         VARBINARY(256) NOT NULL,
   name       VARCHAR(255)   NOT NULL,
   dept       VARCHAR(64)    NOT NULL,
@@ -124,7 +153,7 @@ func migrations() []migration {
   PRIMARY KEY (id),
   UNIQUE KEY api_tokens_hash (hash)
 )` + mysqlTable,
-				`CREATE TABLE IF NOT EXISTS dead_letters (
+			`CREATE TABLE IF NOT EXISTS dead_letters (
   id              BIGINT        NOT NULL AUTO_INCREMENT,
   topic           VARBINARY(249) NOT NULL,
   kafka_partition INT           NOT NULL,
@@ -139,7 +168,6 @@ func migrations() []migration {
   PRIMARY KEY (id),
   UNIQUE KEY dead_letters_message (topic, kafka_partition, kafka_offset)
 )` + mysqlTable,
-			},
 		},
 	}
 }

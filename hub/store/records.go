@@ -19,8 +19,13 @@ type Record struct {
 	Resource string
 	Key      string
 	Dept     string
-	Version  int64
-	Deleted  bool
+	// Subject is the key of the person or organisation the record is about
+	// (citizen ID or USCC, after quality fixes); empty when the resource's
+	// subject type is none, and for tombstones, which keep the subject
+	// stored with the record.
+	Subject string
+	Version int64
+	Deleted bool
 	// Data is a JSON object of field values; nil for tombstones.
 	Data    json.RawMessage
 	BatchID string
@@ -35,6 +40,17 @@ type ApplyResult struct {
 	Applied int
 	// Skipped records were older than the stored version and left no trace.
 	Skipped int
+	// Subjects are the distinct (resource, subject) pairs whose records
+	// changed, with the subject a record had before and after the change,
+	// in (resource, subject) order: what the golden-record merge must
+	// recompute.
+	Subjects []SubjectRef
+}
+
+// SubjectRef names the records of one subject in one resource.
+type SubjectRef struct {
+	Resource string
+	Subject  string
 }
 
 // KeyVersion is a live record key with its version.
@@ -58,11 +74,12 @@ const (
 	applyChunkBytes = 2 << 20
 )
 
-const recordColumns = `resource, record_key, dept, version, deleted, data, batch_id, ingested_at`
+const recordColumns = `resource, record_key, dept, version, deleted, data, batch_id, ingested_at, subject`
 
 // recordRow is a validated record in storage form.
 type recordRow struct {
 	resource, key, dept, batchID string
+	subject                      any // string or nil
 	version                      int64
 	deleted                      bool
 	data                         any // string or nil
@@ -93,6 +110,9 @@ func validateRecord(r *Record, now time.Time) (recordRow, error) {
 	if err := checkText("batch id", r.BatchID, maxBatchIDLen, false); err != nil {
 		return recordRow{}, err
 	}
+	if err := checkText("subject", r.Subject, maxSubjectLen, false); err != nil {
+		return recordRow{}, err
+	}
 	at, err := timeArg("ingested at", r.IngestedAt, now)
 	if err != nil {
 		return recordRow{}, err
@@ -100,6 +120,9 @@ func validateRecord(r *Record, now time.Time) (recordRow, error) {
 	row := recordRow{
 		resource: r.Resource, key: r.Key, dept: r.Dept, batchID: r.BatchID,
 		version: r.Version, deleted: r.Deleted, ingestedAt: at,
+	}
+	if r.Subject != "" {
+		row.subject = r.Subject
 	}
 	if !r.Deleted {
 		if len(r.Data) == 0 {
@@ -110,7 +133,7 @@ func validateRecord(r *Record, now time.Time) (recordRow, error) {
 		}
 		row.data = string(r.Data)
 	}
-	row.size = len(r.Data) + len(r.Resource) + len(r.Key) + len(r.Dept) + len(r.BatchID) + 64
+	row.size = len(r.Data) + len(r.Resource) + len(r.Key) + len(r.Dept) + len(r.BatchID) + len(r.Subject) + 64
 	return row, nil
 }
 
@@ -178,20 +201,36 @@ func (s *DB) applyOnce(ctx context.Context, rows []recordRow) (res ApplyResult, 
 		winner  int // index into rows of the last applied record, -1 if none
 	}
 	cur := make(map[recordID]state, len(rows))
+	changed := map[SubjectRef]bool{}
 	for i := range rows {
 		id := recordID{rows[i].resource, rows[i].key}
 		st, seen := cur[id]
 		if !seen {
 			v, ok := stored[id]
-			st = state{version: v, exists: ok, winner: -1}
+			st = state{version: v.version, exists: ok, winner: -1}
 		}
 		if !st.exists || rows[i].version >= st.version {
 			st = state{version: rows[i].version, exists: true, winner: i}
 			res.Applied++
+			if subj, ok := rows[i].subject.(string); ok {
+				changed[SubjectRef{id.resource, subj}] = true
+			}
+			if old := stored[id].subject; old != "" {
+				changed[SubjectRef{id.resource, old}] = true
+			}
 		} else {
 			res.Skipped++
 		}
 		cur[id] = st
+	}
+	if len(changed) > 0 {
+		res.Subjects = make([]SubjectRef, 0, len(changed))
+		for ref := range changed {
+			res.Subjects = append(res.Subjects, ref)
+		}
+		slices.SortFunc(res.Subjects, func(a, b SubjectRef) int {
+			return compareRecordID(recordID{a.Resource, a.Subject}, recordID{b.Resource, b.Subject})
+		})
 	}
 
 	var inserts, updates []int
@@ -225,7 +264,13 @@ func (s *DB) applyOnce(ctx context.Context, rows []recordRow) (res ApplyResult, 
 
 // storedVersions reads, inside tx, the stored versions of the distinct keys of
 // rows, in key order and locking them where the backend needs it.
-func (s *DB) storedVersions(ctx context.Context, tx *sql.Tx, rows []recordRow) (map[recordID]int64, error) {
+// storedState is what applyOnce needs of a stored record.
+type storedState struct {
+	version int64
+	subject string
+}
+
+func (s *DB) storedVersions(ctx context.Context, tx *sql.Tx, rows []recordRow) (map[recordID]storedState, error) {
 	ids := make([]recordID, 0, len(rows))
 	for i := range rows {
 		ids = append(ids, recordID{rows[i].resource, rows[i].key})
@@ -233,7 +278,7 @@ func (s *DB) storedVersions(ctx context.Context, tx *sql.Tx, rows []recordRow) (
 	slices.SortFunc(ids, compareRecordID)
 	ids = slices.Compact(ids)
 
-	stored := make(map[recordID]int64, len(ids))
+	stored := make(map[recordID]storedState, len(ids))
 	var q strings.Builder
 	args := make([]any, 0, applyChunkRows+1)
 	for start := 0; start < len(ids); {
@@ -244,7 +289,7 @@ func (s *DB) storedVersions(ctx context.Context, tx *sql.Tx, rows []recordRow) (
 		}
 		q.Reset()
 		args = append(args[:0], resource)
-		q.WriteString(`SELECT record_key, version FROM source_records WHERE resource = ? AND record_key IN (`)
+		q.WriteString(`SELECT record_key, version, subject FROM source_records WHERE resource = ? AND record_key IN (`)
 		for i := start; i < end; i++ {
 			if i > start {
 				q.WriteByte(',')
@@ -262,7 +307,7 @@ func (s *DB) storedVersions(ctx context.Context, tx *sql.Tx, rows []recordRow) (
 	return stored, nil
 }
 
-func scanVersions(ctx context.Context, tx *sql.Tx, query string, args []any, resource string, into map[recordID]int64) error {
+func scanVersions(ctx context.Context, tx *sql.Tx, query string, args []any, resource string, into map[recordID]storedState) error {
 	rs, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("read stored versions of %s: %w", resource, err)
@@ -270,13 +315,14 @@ func scanVersions(ctx context.Context, tx *sql.Tx, query string, args []any, res
 	defer rs.Close()
 	for rs.Next() {
 		var (
-			key string
-			v   int64
+			key  string
+			v    int64
+			subj sql.NullString
 		)
-		if err := rs.Scan(&key, &v); err != nil {
+		if err := rs.Scan(&key, &v, &subj); err != nil {
 			return fmt.Errorf("read stored versions of %s: %w", resource, err)
 		}
-		into[recordID{resource, key}] = v
+		into[recordID{resource, key}] = storedState{version: v, subject: subj.String}
 	}
 	if err := rs.Err(); err != nil {
 		return fmt.Errorf("read stored versions of %s: %w", resource, err)
@@ -302,13 +348,13 @@ func (s *DB) writeRecords(ctx context.Context, tx *sql.Tx, rows []recordRow, idx
 			if i > start {
 				q.WriteByte(',')
 			}
-			q.WriteString(`(?,?,?,?,?,?,?,?)`)
+			q.WriteString(`(?,?,?,?,?,?,?,?,?)`)
 			r := &rows[idx[i]]
 			deleted := 0
 			if r.deleted {
 				deleted = 1
 			}
-			args = append(args, r.resource, r.key, r.dept, r.version, deleted, r.data, r.batchID, r.ingestedAt)
+			args = append(args, r.resource, r.key, r.dept, r.version, deleted, r.data, r.batchID, r.ingestedAt, r.subject)
 		}
 		q.WriteString(suffix)
 		res, err := tx.ExecContext(ctx, q.String(), args...)
@@ -334,14 +380,16 @@ func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
 		r    Record
 		data []byte
 		at   dbTime
+		subj sql.NullString
 	)
-	if err := sc.Scan(&r.Resource, &r.Key, &r.Dept, &r.Version, &r.Deleted, &data, &r.BatchID, &at); err != nil {
+	if err := sc.Scan(&r.Resource, &r.Key, &r.Dept, &r.Version, &r.Deleted, &data, &r.BatchID, &at, &subj); err != nil {
 		return Record{}, err
 	}
 	if data != nil {
 		r.Data = json.RawMessage(data)
 	}
 	r.IngestedAt = at.Time
+	r.Subject = subj.String
 	return r, nil
 }
 

@@ -16,6 +16,7 @@ const (
 	maxKeyLen         = 255
 	maxDeptLen        = 64
 	maxBatchIDLen     = 128
+	maxSubjectLen     = 64
 	maxFingerprintLen = 128
 	maxAgentIDLen     = 128
 	maxAgentVerLen    = 128

@@ -52,11 +52,16 @@ type IngestStats interface {
 
 // Config of the API handler.
 type Config struct {
-	Store    Store            // required
-	Catalog  *catalog.Catalog // required
-	Ingest   IngestStats      // optional: without it the ingest counters are absent
-	Registry *prometheus.Registry
-	Logger   *slog.Logger
+	Store   Store            // required
+	Catalog *catalog.Catalog // required
+	Ingest  IngestStats      // optional: without it the ingest counters are absent
+	// Feature stores, each optional: without one its routes are absent.
+	// *store.DB (and the feature services) satisfy them.
+	Merge      MergeStore       // golden records, conflicts, notifications (merge.go)
+	Quality    QualityStore     // quarantine, fixes, scorecards (quality.go)
+	Objections ObjectionService // objections on public data (objections.go)
+	Registry   *prometheus.Registry
+	Logger     *slog.Logger
 }
 
 // server holds the handlers' dependencies.
@@ -64,6 +69,9 @@ type server struct {
 	st       Store
 	cat      *catalog.Catalog
 	ingest   IngestStats
+	merge    MergeStore
+	quality  QualityStore
+	objs     ObjectionService
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -80,6 +88,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
+		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongban_hub_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -113,6 +122,16 @@ func New(cfg Config) (http.Handler, error) {
 	handle("GET "+Prefix+"/resources/{code}/keys", anyToken(s.listKeys))
 	handle("GET "+Prefix+"/ingest/stats", admin(s.ingestStats))
 	handle("GET "+Prefix+"/deadletters", admin(s.deadLetters))
+	rt := featureRoutes{handle: handle, anyToken: anyToken, admin: admin, dept: dept}
+	if s.merge != nil {
+		s.mergeRoutes(rt)
+	}
+	if s.quality != nil {
+		s.qualityRoutes(rt)
+	}
+	if s.objs != nil {
+		s.objectionRoutes(rt)
+	}
 	routes.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	handle("GET /healthz", s.healthz)
 
@@ -136,6 +155,13 @@ func New(cfg Config) (http.Handler, error) {
 			writeError(w, &apiError{status: http.StatusNotFound, msg: "no such endpoint: " + r.URL.Path, field: "path"})
 		}
 	}), nil
+}
+
+// featureRoutes registers feature routes: handle(pattern, h) with h wrapped by
+// anyToken, admin or dept (the role a caller needs).
+type featureRoutes struct {
+	handle                func(pattern string, h http.HandlerFunc)
+	anyToken, admin, dept func(h handlerFunc) http.HandlerFunc
 }
 
 // captureWriter records what the mux would answer for an unrouted request.

@@ -32,10 +32,28 @@ func dial(ctx context.Context, brokers []string) (*kafka.Conn, error) {
 	return nil, fmt.Errorf("no Kafka broker reachable: %w", errors.Join(errs...))
 }
 
+// Spec is how a topic is created.
+type Spec struct {
+	Partitions int
+	// Compact makes the topic log-compacted (cleanup.policy=compact): Kafka
+	// keeps at least the last message of every key, so a consumer reading
+	// from the start sees the latest state of every key.
+	Compact bool
+}
+
 // Ensure creates the topics that do not exist yet, each with the given
 // number of partitions (replication factor 1 on a single broker, the cluster's
 // default otherwise). Existing topics are left as they are.
 func Ensure(ctx context.Context, brokers []string, topics map[string]int) error {
+	specs := make(map[string]Spec, len(topics))
+	for t, n := range topics {
+		specs[t] = Spec{Partitions: n}
+	}
+	return EnsureSpecs(ctx, brokers, specs)
+}
+
+// EnsureSpecs is Ensure with a Spec per topic.
+func EnsureSpecs(ctx context.Context, brokers []string, topics map[string]Spec) error {
 	conn, err := dial(ctx, brokers)
 	if err != nil {
 		return err
@@ -57,10 +75,15 @@ func Ensure(ctx context.Context, brokers []string, topics map[string]int) error 
 		if have[t] {
 			continue
 		}
-		if topics[t] < 1 {
-			return fmt.Errorf("topic %s: partitions must be at least 1, got %d", t, topics[t])
+		spec := topics[t]
+		if spec.Partitions < 1 {
+			return fmt.Errorf("topic %s: partitions must be at least 1, got %d", t, spec.Partitions)
 		}
-		missing = append(missing, kafka.TopicConfig{Topic: t, NumPartitions: topics[t], ReplicationFactor: -1})
+		tc := kafka.TopicConfig{Topic: t, NumPartitions: spec.Partitions, ReplicationFactor: -1}
+		if spec.Compact {
+			tc.ConfigEntries = []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}}
+		}
+		missing = append(missing, tc)
 	}
 	if len(missing) == 0 {
 		return nil

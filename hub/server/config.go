@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -30,8 +31,12 @@ type Config struct {
 	Kafka      KafkaConfig
 	Store      store.Config
 	CatalogDir string
-	Listen     string
-	LogLevel   string
+	// CalendarFile is the working-day calendar (public holidays and make-up
+	// working days) that objection deadlines are counted on.
+	CalendarFile string
+	Quality      QualityConfig
+	Listen       string
+	LogLevel     string
 }
 
 // KafkaConfig is the kafka section.
@@ -44,6 +49,17 @@ type KafkaConfig struct {
 	// Partitions of the topics the hub creates (existing topics keep theirs).
 	Partitions int
 	GroupID    string
+	// GoldenTopicPrefix prefixes the base library name in the name of each
+	// compacted golden-record change topic.
+	GoldenTopicPrefix string
+}
+
+// QualityConfig is the quality section.
+type QualityConfig struct {
+	// Checks turns the catalog's quality rules on at ingest (quarantine).
+	Checks bool
+	// ScorecardInterval is how often the quality scorecards are recomputed.
+	ScorecardInterval time.Duration
 }
 
 // EmbeddedConfig is kafka.embedded: the in-process broker.
@@ -61,17 +77,20 @@ func (k KafkaConfig) IsEmbedded() bool {
 func DefaultConfig() Config {
 	return Config{
 		Kafka: KafkaConfig{
-			Brokers:         []string{EmbeddedBrokers},
-			Embedded:        EmbeddedConfig{Addr: "127.0.0.1:9092", Dir: "data/kafka"},
-			IngestTopic:     wire.DefaultIngestTopic,
-			DeadLetterTopic: wire.DefaultDeadLetterTopic,
-			Partitions:      wire.DefaultPartitions,
-			GroupID:         ingest.DefaultGroupID,
+			Brokers:           []string{EmbeddedBrokers},
+			Embedded:          EmbeddedConfig{Addr: "127.0.0.1:9092", Dir: "data/kafka"},
+			IngestTopic:       wire.DefaultIngestTopic,
+			DeadLetterTopic:   wire.DefaultDeadLetterTopic,
+			Partitions:        wire.DefaultPartitions,
+			GroupID:           ingest.DefaultGroupID,
+			GoldenTopicPrefix: "tongban.golden.",
 		},
-		Store:      store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
-		CatalogDir: "deploy/catalog",
-		Listen:     "127.0.0.1:8080",
-		LogLevel:   "info",
+		CalendarFile: "deploy/calendar/cn-public-holidays.yaml",
+		Quality:      QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
+		Store:        store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
+		CatalogDir:   "deploy/catalog",
+		Listen:       "127.0.0.1:8080",
+		LogLevel:     "info",
 	}
 }
 
@@ -245,6 +264,30 @@ func stringList(dst *[]string) func(*yaml.Node) error {
 	}
 }
 
+func boolean(dst *bool) func(*yaml.Node) error {
+	return func(n *yaml.Node) error {
+		if n.Kind != yaml.ScalarNode || n.Tag != "!!bool" {
+			return fmt.Errorf("want true or false, got %s", kindName(n))
+		}
+		*dst = n.Value == "true" || n.Value == "True" || n.Value == "TRUE"
+		return nil
+	}
+}
+
+func duration(dst *time.Duration) func(*yaml.Node) error {
+	return func(n *yaml.Node) error {
+		if n.Kind != yaml.ScalarNode {
+			return fmt.Errorf("want a duration such as 30s or 5m, got %s", kindName(n))
+		}
+		d, err := time.ParseDuration(n.Value)
+		if err != nil {
+			return fmt.Errorf("want a duration such as 30s or 5m, got %q", n.Value)
+		}
+		*dst = d
+		return nil
+	}
+}
+
 func (p *parser) configKeys(c *Config) []key {
 	return []key{
 		{name: "kafka", sub: []key{
@@ -257,7 +300,13 @@ func (p *parser) configKeys(c *Config) []key {
 			{name: "deadletter_topic", leaf: str(&c.Kafka.DeadLetterTopic)},
 			{name: "partitions", leaf: integer(&c.Kafka.Partitions)},
 			{name: "group_id", leaf: str(&c.Kafka.GroupID)},
+			{name: "golden_topic_prefix", leaf: str(&c.Kafka.GoldenTopicPrefix)},
 		}},
+		{name: "quality", sub: []key{
+			{name: "checks", leaf: boolean(&c.Quality.Checks)},
+			{name: "scorecard_interval", leaf: duration(&c.Quality.ScorecardInterval)},
+		}},
+		{name: "calendar_file", leaf: str(&c.CalendarFile)},
 		{name: "store", sub: []key{
 			{name: "driver", leaf: str(&c.Store.Driver)},
 			{name: "dsn", leaf: str(&c.Store.DSN)},
@@ -310,6 +359,15 @@ func (p *parser) validate(c *Config) {
 	}
 	if k.GroupID == "" {
 		bad("kafka.group_id", "a consumer group id is required")
+	}
+	if g := k.GoldenTopicPrefix + "population"; !topicName.MatchString(g) || len(g) > 200 {
+		bad("kafka.golden_topic_prefix", "%q does not make Kafka topic names (a-z A-Z 0-9 . _ -, at most 180 characters)", k.GoldenTopicPrefix)
+	}
+	if c.Quality.ScorecardInterval < time.Second {
+		bad("quality.scorecard_interval", "%s is too short (at least 1s)", c.Quality.ScorecardInterval)
+	}
+	if c.CalendarFile == "" {
+		bad("calendar_file", "required: the working-day calendar file (e.g. deploy/calendar/cn-public-holidays.yaml)")
 	}
 	switch c.Store.Driver {
 	case store.DriverSQLite, store.DriverMySQL:

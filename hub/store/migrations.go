@@ -33,6 +33,8 @@ func migrations() []migration {
 		migrationGolden(),
 		migrationObjections(),
 		migrationNotifications(),
+		migrationAudit(),
+		migrationCertificates(),
 	}
 }
 

@@ -35,6 +35,7 @@ func migrations() []migration {
 		migrationNotifications(),
 		migrationAudit(),
 		migrationCertificates(),
+		migrationSharing(),
 	}
 }
 

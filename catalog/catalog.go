@@ -23,6 +23,9 @@ type Catalog struct {
 	// Subjects are the golden-record declarations from subjects.yaml
 	// (optional; without it nothing is merged).
 	Subjects []SubjectSpec `json:"subjects,omitempty"`
+	// CodeLists are the code lists of codelists/*.yaml (optional), in
+	// file-name order; rules name them with list:.
+	CodeLists []CodeList `json:"code_lists,omitempty"`
 }
 
 // source is one file's name (relative to the catalog directory) and bytes.
@@ -31,8 +34,17 @@ type source struct {
 	data []byte
 }
 
-// Load reads and validates the catalog in dir: departments.yaml and
-// resources/*.yaml. A missing or unreadable directory is an error of its own;
+// inputs are the files of a catalog directory.
+type inputs struct {
+	depts     *source  // nil when missing or unreadable
+	resources []source // resources/*.yaml
+	codeLists []source // codelists/*.yaml
+	subjects  *source  // nil when there is no subjects.yaml
+}
+
+// Load reads and validates the catalog in dir: departments.yaml,
+// resources/*.yaml and, when present, codelists/*.yaml and subjects.yaml.
+// A missing or unreadable directory is an error of its own;
 // otherwise the error joins (errors.Join) one *Problem per thing wrong, each
 // "file:line: key: problem" with the file relative to dir.
 func Load(dir string) (*Catalog, error) {
@@ -44,81 +56,120 @@ func Load(dir string) (*Catalog, error) {
 		return nil, fmt.Errorf("catalog: %s is not a directory", dir)
 	}
 	var ps problems
-	var depts *source
+	var in inputs
 	switch data, err := os.ReadFile(filepath.Join(dir, departmentsFile)); {
 	case errors.Is(err, fs.ErrNotExist):
 		ps.add(departmentsFile, 0, "", "missing: a catalog lists its departments in %s", departmentsFile)
 	case err != nil:
 		ps.add(departmentsFile, 0, "", "cannot read: %v", err)
 	default:
-		depts = &source{name: departmentsFile, data: data}
+		in.depts = &source{name: departmentsFile, data: data}
 	}
-	resources := readResources(dir, &ps)
-	c := build(dir, depts, resources, &ps)
+	in.resources = readYAMLDir(dir, resourcesDir, true, &ps)
+	in.codeLists = readYAMLDir(dir, codeListsDir, false, &ps)
+	switch data, err := os.ReadFile(filepath.Join(dir, subjectsFile)); {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		ps.add(subjectsFile, 0, "", "cannot read: %v", err)
+	default:
+		in.subjects = &source{name: subjectsFile, data: data}
+	}
+	c := build(dir, in, &ps)
 	if ps.count() > 0 {
 		return nil, fmt.Errorf("catalog %s: %d problem(s):\n%w", dir, ps.count(), errors.Join(ps.errs()...))
 	}
 	return c, nil
 }
 
-// readResources reads resources/*.yaml in name order.
-func readResources(dir string, ps *problems) []source {
+// readYAMLDir reads sub/*.yaml in name order: the resources (required) or
+// the code lists (optional).
+func readYAMLDir(dir, sub string, required bool, ps *problems) []source {
 	before := ps.count()
-	entries, err := os.ReadDir(filepath.Join(dir, resourcesDir))
+	entries, err := os.ReadDir(filepath.Join(dir, sub))
 	switch {
+	case errors.Is(err, fs.ErrNotExist) && !required:
+		return nil
 	case errors.Is(err, fs.ErrNotExist):
-		ps.add(resourcesDir, 0, "", "missing directory: a catalog keeps one resource per file in %s/*.yaml", resourcesDir)
+		ps.add(sub, 0, "", "missing directory: a catalog keeps one resource per file in %s/*.yaml", sub)
 		return nil
 	case err != nil:
-		ps.add(resourcesDir, 0, "", "cannot read: %v", err)
+		ps.add(sub, 0, "", "cannot read: %v", err)
 		return nil
 	}
 	var out []source
 	for _, e := range entries { // os.ReadDir sorts by name
 		name := e.Name()
-		rel := path.Join(resourcesDir, name)
+		rel := path.Join(sub, name)
 		switch {
 		case e.IsDir() || strings.HasPrefix(name, "."):
 			continue
 		case strings.HasSuffix(name, ".yml"):
-			ps.add(rel, 0, "", "resource files must end in .yaml; this file is not read")
+			ps.add(rel, 0, "", "files in %s/ must end in .yaml; this file is not read", sub)
 			continue
 		case !strings.HasSuffix(name, ".yaml"):
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(dir, resourcesDir, name))
+		data, err := os.ReadFile(filepath.Join(dir, sub, name))
 		if err != nil {
 			ps.add(rel, 0, "", "cannot read: %v", err)
 			continue
 		}
 		out = append(out, source{name: rel, data: data})
 	}
-	if len(out) == 0 && ps.count() == before {
-		ps.add(resourcesDir, 0, "", "no resource files (*.yaml): the catalog is empty")
+	if required && len(out) == 0 && ps.count() == before {
+		ps.add(sub, 0, "", "no resource files (*.yaml): the catalog is empty")
 	}
 	return out
 }
 
 // build decodes and checks the files, adding problems to ps. The catalog it
 // returns is only meaningful when ps holds none.
-func build(dir string, depts *source, resources []source, ps *problems) *Catalog {
+func build(dir string, in inputs, ps *problems) *Catalog {
 	c := &Catalog{Dir: dir}
 	deptsOK := false
-	if depts != nil {
-		c.Departments, deptsOK = decodeDepartments(newDoc(depts.name, ps), depts.data)
+	if in.depts != nil {
+		c.Departments, deptsOK = decodeDepartments(newDoc(in.depts.name, ps), in.depts.data)
 	}
 	type place struct {
 		file string
 		line int
 	}
-	codes := map[string]place{}
-	for _, src := range resources {
+	// Code list name -> its codes, for rules; nil for a list with problems,
+	// so that rules naming it are not reported as well.
+	lists := map[string][]string{}
+	listNames := map[string]place{}
+	for _, src := range in.codeLists {
 		d := newDoc(src.name, ps)
-		r, fieldsOK := decodeResource(d, src.data)
-		if r == nil {
+		before := ps.count()
+		l := decodeCodeList(d, src.data)
+		if l == nil {
 			continue
 		}
-		checkResource(d, r, fieldsOK)
+		l.File = src.name
+		if l.Name != "" && !d.bad["name"] {
+			if first, dup := listNames[l.Name]; dup {
+				d.addAt("name", "%q is already the name of the code list in %s:%d", l.Name, first.file, first.line)
+			} else {
+				listNames[l.Name] = place{src.name, d.line("name")}
+				lists[l.Name] = nil
+				if ps.count() == before {
+					lists[l.Name] = l.Values()
+				}
+			}
+		}
+		c.CodeLists = append(c.CodeLists, *l)
+	}
+	codes := map[string]place{}
+	resourcesComplete := true
+	for _, src := range in.resources {
+		d := newDoc(src.name, ps)
+		r, fieldsOK, rules := decodeResource(d, src.data)
+		if r == nil {
+			resourcesComplete = false
+			continue
+		}
+		schemaOK := checkResource(d, r, fieldsOK)
+		checkRules(d, r, rules, lists, schemaOK)
 		r.File = src.name
 		if r.Code != "" && !d.bad["code"] {
 			if first, dup := codes[r.Code]; dup {
@@ -131,6 +182,9 @@ func build(dir string, depts *source, resources []source, ps *problems) *Catalog
 			checkProvider(d, r.Provider, c.Departments)
 		}
 		c.Resources = append(c.Resources, *r)
+	}
+	if in.subjects != nil {
+		c.Subjects = decodeSubjects(newDoc(in.subjects.name, ps), in.subjects.data, c, resourcesComplete)
 	}
 	return c
 }

@@ -6,9 +6,12 @@
 // A catalog is a directory:
 //
 //	<dir>/departments.yaml      departments: [{code, name, short_name}, …]
-//	<dir>/resources/*.yaml      one resource per file
+//	<dir>/resources/*.yaml      one resource per file, its fields with their quality rules
+//	<dir>/codelists/*.yaml      optional: code lists the rules name with list:
+//	<dir>/subjects.yaml         optional: the golden records (一数一源), one authoritative source per field
 //
 // Load reads and validates the whole directory and reports every problem at
 // once, each as "file:line: key: problem" with the file relative to the
-// directory. deploy/catalog in the repository is the documented example.
+// directory. The rules come out compiled (Resource.Rules), ready for
+// quality.Check. deploy/catalog in the repository is the documented example.
 package catalog

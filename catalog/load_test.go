@@ -61,7 +61,7 @@ func edit(t *testing.T, pairs ...string) string {
 
 // writeCatalog writes a catalog directory. A file whose content is "<dir>" is
 // created as a directory; departments is not written when it is "<none>".
-func writeCatalog(t *testing.T, departments string, files map[string]string) string {
+func writeCatalog(t testing.TB, departments string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	if departments != "<none>" {
@@ -145,7 +145,7 @@ func TestLoadReportsProblems(t *testing.T) {
 		{
 			name:  "unknown field key",
 			files: map[string]string{res: edit(t, "    nullable: true", "    nulable: true")},
-			want:  []want{{res, 13, "fields[1].nulable", "unknown key (want one of name, type, nullable, sensitivity, description)"}},
+			want:  []want{{res, 13, "fields[1].nulable", "unknown key (want one of name, type, nullable, sensitivity, description, rules)"}},
 		},
 		{
 			name:  "unknown subject key",
@@ -240,7 +240,7 @@ func TestLoadReportsProblems(t *testing.T) {
 		{
 			name:  "subject not a mapping",
 			files: map[string]string{res: edit(t, "subject:\n  type: person\n  field: citizen_id\n", "subject: person\n#\n#\n")},
-			want:  []want{{res, 4, "subject", "want a mapping with keys type, field, got the value \"person\""}},
+			want:  []want{{res, 4, "subject", "want a mapping with keys type, field, latest_by, got the value \"person\""}},
 		},
 		{
 			name:  "conditional share without basis",
@@ -425,28 +425,34 @@ func TestLoadReportsProblems(t *testing.T) {
 			if depts == "" {
 				depts = testDepartments
 			}
-			dir := writeCatalog(t, depts, tt.files)
-			c, err := catalog.Load(dir)
-			if err == nil {
-				t.Fatalf("Load succeeded with %d resources, want problems", len(c.Resources))
-			}
-			if c != nil {
-				t.Errorf("Load returned a catalog along with the error")
-			}
-			got := problemsOf(err)
-			if len(got) != len(tt.want) {
-				t.Fatalf("got %d problems, want %d:\n%v", len(got), len(tt.want), err)
-			}
-			for i, w := range tt.want {
-				p := got[i]
-				if p.File != w.file || p.Line != w.line || p.Key != w.key || !strings.Contains(p.Msg, w.msg) {
-					t.Errorf("problem %d = %q (file %q line %d key %q)\nwant file %q line %d key %q with %q", i, p.Error(), p.File, p.Line, p.Key, w.file, w.line, w.key, w.msg)
-				}
-				if !strings.Contains(err.Error(), p.Error()) {
-					t.Errorf("error text does not contain problem %d %q:\n%v", i, p.Error(), err)
-				}
-			}
+			checkProblems(t, writeCatalog(t, depts, tt.files), tt.want)
 		})
+	}
+}
+
+// checkProblems loads the catalog in dir and checks that it reports exactly
+// the wanted problems, in order.
+func checkProblems(t *testing.T, dir string, want []want) {
+	t.Helper()
+	c, err := catalog.Load(dir)
+	if err == nil {
+		t.Fatalf("Load succeeded with %d resources, want problems", len(c.Resources))
+	}
+	if c != nil {
+		t.Errorf("Load returned a catalog along with the error")
+	}
+	got := problemsOf(err)
+	if len(got) != len(want) {
+		t.Fatalf("got %d problems, want %d:\n%v", len(got), len(want), err)
+	}
+	for i, w := range want {
+		p := got[i]
+		if p.File != w.file || p.Line != w.line || p.Key != w.key || !strings.Contains(p.Msg, w.msg) {
+			t.Errorf("problem %d = %q (file %q line %d key %q)\nwant file %q line %d key %q with %q", i, p.Error(), p.File, p.Line, p.Key, w.file, w.line, w.key, w.msg)
+		}
+		if !strings.Contains(err.Error(), p.Error()) {
+			t.Errorf("error text does not contain problem %d %q:\n%v", i, p.Error(), err)
+		}
 	}
 }
 

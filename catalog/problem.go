@@ -53,13 +53,16 @@ func (ps *problems) errs() []error {
 	return out
 }
 
-// fileRank puts the directory itself and departments.yaml before the resources.
+// fileRank puts the directory itself and departments.yaml before the code
+// lists and resources, and subjects.yaml, which refers to them, last.
 func fileRank(file string) int {
 	switch file {
 	case ".":
 		return 0
 	case departmentsFile:
 		return 1
+	case subjectsFile:
+		return 3
 	}
 	return 2
 }

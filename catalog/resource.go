@@ -69,8 +69,10 @@ type Resource struct {
 	OpenBasis   string         `json:"open_basis,omitempty" yaml:"open_basis,omitempty"`
 	UpdateCycle string         `json:"update_cycle" yaml:"update_cycle"`
 	Format      string         `json:"format" yaml:"format"`
-	// Rules are the quality rules declared on the fields (fields[].rules),
-	// compiled, with code lists resolved; run on every record at ingest.
+	// Rules are the quality rules of the fields in field order: an implicit
+	// required rule for every non-nullable field outside the primary key,
+	// then the rules declared in fields[].rules; compiled, with catalog code
+	// lists resolved into Codes; run on every record at ingest.
 	Rules []quality.Rule `json:"rules,omitempty" yaml:"-"`
 	File  string         `json:"file,omitempty" yaml:"-"` // relative to the catalog directory; set by Load
 }
@@ -89,21 +91,31 @@ func (r *Resource) SubjectKeyField() string {
 type resourceFields Resource
 
 // MarshalJSON writes the resource with the schema's fields as "fields", like
-// the YAML form.
+// the YAML form, and the rules as "rules": one object per rule, in the keys
+// of a quality rule file (kind, field, min, max, pattern, codes, list, with)
+// plus the rule's line in the resource file. A rule naming a code list
+// carries the list's codes, so the JSON is complete on its own.
 func (r Resource) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		*resourceFields
 		*schemas.Schema
-	}{(*resourceFields)(&r), &r.Schema})
+		Rules []ruleJSON `json:"rules,omitempty"` // shadows resourceFields.Rules
+	}{(*resourceFields)(&r), &r.Schema, rulesToJSON(r.Rules)})
 }
 
-// UnmarshalJSON reads what MarshalJSON writes.
+// UnmarshalJSON reads what MarshalJSON writes, compiling the rules.
 func (r *Resource) UnmarshalJSON(b []byte) error {
 	var out Resource
+	var rules []ruleJSON
 	if err := json.Unmarshal(b, &struct {
 		*resourceFields
 		*schemas.Schema
-	}{(*resourceFields)(&out), &out.Schema}); err != nil {
+		Rules *[]ruleJSON `json:"rules,omitempty"`
+	}{(*resourceFields)(&out), &out.Schema, &rules}); err != nil {
+		return err
+	}
+	var err error
+	if out.Rules, err = rulesFromJSON(rules); err != nil {
 		return err
 	}
 	*r = out

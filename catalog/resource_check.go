@@ -19,7 +19,8 @@ var schemaErrKey = regexp.MustCompile(`^fields(?:\[(\d+)\])?(?:\.([a-z_]+))?`)
 // checkResource checks one decoded resource on its own; the checks that need
 // the other files (unique code, provider) are in Load. It fills in the default
 // format. fieldsOK is false when the fields key could not be read as a list.
-func checkResource(d *doc, r *Resource, fieldsOK bool) {
+// schemaOK says whether the fields are sound enough to check rules against.
+func checkResource(d *doc, r *Resource, fieldsOK bool) (schemaOK bool) {
 	if requireStr(d, "code", r.Code, "the resource code (资源代码), e.g. PS-POP-001") && !resourceCode.MatchString(r.Code) {
 		d.addAt("code", "%q: want 3 to 64 characters of A-Z, 0-9 and -, not starting with - (e.g. PS-POP-001)", r.Code)
 	}
@@ -32,6 +33,7 @@ func checkResource(d *doc, r *Resource, fieldsOK bool) {
 		fields = schemas.Schema{} // fields problems are already reported; do not add noise
 	}
 	checkSubject(d, r.Subject, fields)
+	checkLatestBy(d, r.Subject, fields)
 	checkPrimaryKey(d, r.PrimaryKey, fields)
 
 	checkChoice(d, "share_type", r.ShareType, ShareUnconditional, ShareConditional, ShareNone)
@@ -48,6 +50,7 @@ func checkResource(d *doc, r *Resource, fieldsOK bool) {
 	} else {
 		checkChoice(d, "format", r.Format, FormatTable)
 	}
+	return fieldsOK && r.Schema.Validate() == nil
 }
 
 // requireStr reports a missing value and says whether there is one to check further.
@@ -123,6 +126,31 @@ func checkSubject(d *doc, s Subject, fields schemas.Schema) {
 		case f.Type.Kind != "" && f.Type.Kind != schemas.String:
 			d.addAt("subject.field", "field %q has type %s: a subject key field must be a string", s.Field, f.Type)
 		}
+	}
+}
+
+// checkLatestBy checks subject.latest_by: a required date or timestamp field
+// of a resource about persons or legal persons.
+func checkLatestBy(d *doc, s Subject, fields schemas.Schema) {
+	const key = "subject.latest_by"
+	if s.LatestBy == "" || d.bad[key] || d.bad["subject"] {
+		return
+	}
+	if s.Type == SubjectNone {
+		d.addAt(key, "only meaningful when subject.type is person or legal_person: it orders a subject's records when the hub merges them")
+		return
+	}
+	if len(fields.Fields) == 0 {
+		return
+	}
+	f, ok := fields.Field(s.LatestBy)
+	switch {
+	case !ok:
+		d.addAt(key, "%q is not one of the fields", s.LatestBy)
+	case f.Type.Kind != "" && f.Type.Kind != schemas.Date && f.Type.Kind != schemas.Timestamp:
+		d.addAt(key, "field %q has type %s: latest_by must name a date or timestamp field", s.LatestBy, f.Type)
+	case f.Nullable:
+		d.addAt(key, "field %q is nullable: records without it could not be ordered, so latest_by must name a required field (nullable: false)", s.LatestBy)
 	}
 }
 

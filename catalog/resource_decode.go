@@ -8,12 +8,14 @@ import (
 
 // decodeResource reads one resource file into a Resource, reporting YAML
 // problems (syntax, unknown or repeated keys, values of the wrong kind, field
-// types). It returns nil when the file is not a mapping at all. fieldsOK is
-// false when the fields key is present but not a list.
-func decodeResource(d *doc, data []byte) (r *Resource, fieldsOK bool) {
+// types, rules as written). It returns nil when the file is not a mapping at
+// all. fieldsOK is false when the fields key is present but not a list.
+// rules[i] are the rules declared on field i, resolved and compiled later by
+// checkRules.
+func decodeResource(d *doc, data []byte) (r *Resource, fieldsOK bool, rules [][]ruleSpec) {
 	root := d.parse(data, "one resource")
 	if root == nil {
-		return nil, false
+		return nil, false, nil
 	}
 	m, _ := d.mapping("", root,
 		"code", "name", "description", "provider", "subject", "primary_key", "fields",
@@ -31,8 +33,9 @@ func decodeResource(d *doc, data []byte) (r *Resource, fieldsOK bool) {
 		Format:      d.str(m, "", "format"),
 	}
 	if e, ok := m["subject"]; ok {
-		if sm, ok := d.mapping("subject", e.val, "type", "field"); ok {
-			r.Subject = Subject{Type: d.str(sm, "subject", "type"), Field: d.str(sm, "subject", "field")}
+		if sm, ok := d.mapping("subject", e.val, "type", "field", "latest_by"); ok {
+			r.Subject = Subject{Type: d.str(sm, "subject", "type"), Field: d.str(sm, "subject", "field"),
+				LatestBy: d.str(sm, "subject", "latest_by")}
 		}
 	}
 	if elems, ok := d.list(m, "", "primary_key"); ok {
@@ -45,18 +48,21 @@ func decodeResource(d *doc, data []byte) (r *Resource, fieldsOK bool) {
 	_, present := m["fields"]
 	fieldsOK = ok || !present
 	for i, n := range elems {
-		r.Schema.Fields = append(r.Schema.Fields, decodeField(d, indexPath("fields", i), n))
+		f, fr := decodeField(d, indexPath("fields", i), n)
+		r.Schema.Fields = append(r.Schema.Fields, f)
+		rules = append(rules, fr)
 	}
-	return r, fieldsOK
+	return r, fieldsOK, rules
 }
 
 // decodeField reads one entry of fields. That the name and type are present
 // and the type parses is checked here; everything else about the field is
-// left to schemas.Schema.Validate (see checkSchema).
-func decodeField(d *doc, path string, n *yaml.Node) schemas.Field {
-	m, ok := d.mapping(path, n, "name", "type", "nullable", "sensitivity", "description")
+// left to schemas.Schema.Validate (see checkSchema). The field's rules are
+// returned as written.
+func decodeField(d *doc, path string, n *yaml.Node) (schemas.Field, []ruleSpec) {
+	m, ok := d.mapping(path, n, "name", "type", "nullable", "sensitivity", "description", "rules")
 	if !ok {
-		return schemas.Field{}
+		return schemas.Field{}, nil
 	}
 	f := schemas.Field{
 		Name:        d.str(m, path, "name"),
@@ -79,5 +85,5 @@ func decodeField(d *doc, path string, n *yaml.Node) schemas.Field {
 		}
 		f.Type = t
 	}
-	return f
+	return f, decodeRules(d, m, path)
 }

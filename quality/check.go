@@ -112,7 +112,7 @@ func CheckAt(record map[string]any, rules []Rule, now time.Time) (fixes []Fix, v
 		case KindDateRange:
 			checkDateRange(r, c, s, now, fail)
 		case KindCitizenID:
-			if fix, ok := checkCitizenID(r, v, s, now, fail); ok {
+			if fix, ok := checkCitizenID(r, c, v, s, now, fail); ok {
 				fixes = append(fixes, fix)
 			}
 		case KindUSCC:
@@ -202,8 +202,10 @@ func checkDateRange(r *Rule, c *compiled, s string, now time.Time, fail func(str
 }
 
 // checkCitizenID validates a citizen ID. A valid 15-digit legacy number and a
-// lower-case final x are fixed, not failed.
-func checkCitizenID(r *Rule, v any, s string, now time.Time, fail func(string, string)) (Fix, bool) {
+// lower-case final x are fixed, not failed. With a region list, the region
+// code (the first six characters, the same in the legacy and upgraded forms)
+// must be in it; a legacy ID outside it is still upgraded, and also failed.
+func checkCitizenID(r *Rule, c *compiled, v any, s string, now time.Time, fail func(string, string)) (Fix, bool) {
 	if legacy(s) {
 		up, err := identifier.UpgradeCitizenID(s)
 		if err != nil {
@@ -212,6 +214,7 @@ func checkCitizenID(r *Rule, v any, s string, now time.Time, fail func(string, s
 				fmt.Sprintf("%s为15位旧身份号码，无法升位：%s", r.Field, zh))
 			return Fix{}, false
 		}
+		checkRegion(r, c, up, fail)
 		return Fix{Field: r.Field, Rule: r.Kind, From: v, To: up,
 			Reason:   fmt.Sprintf("%s: 15-digit legacy citizen ID %s upgraded to %s (GB 11643)", r.Field, s, up),
 			ReasonZH: fmt.Sprintf("%s：15位旧身份号码%s已升位为%s（GB 11643）", r.Field, s, up)}, true
@@ -222,6 +225,7 @@ func checkCitizenID(r *Rule, v any, s string, now time.Time, fail func(string, s
 			fmt.Sprintf("%s不是有效的公民身份号码：%s", r.Field, zh))
 		return Fix{}, false
 	}
+	checkRegion(r, c, s, fail)
 	if s[len(s)-1] == 'x' {
 		up := s[:len(s)-1] + "X"
 		return Fix{Field: r.Field, Rule: r.Kind, From: v, To: up,
@@ -229,6 +233,23 @@ func checkCitizenID(r *Rule, v any, s string, now time.Time, fail func(string, s
 			ReasonZH: fmt.Sprintf("%s：校验码x已改为大写X", r.Field)}, true
 	}
 	return Fix{}, false
+}
+
+// checkRegion fails a valid 18-character citizen ID whose region code is not
+// in the rule's region list (when it has one).
+func checkRegion(r *Rule, c *compiled, id string, fail func(string, string)) {
+	if c.codes == nil || c.codes[id[:6]] {
+		return
+	}
+	region := id[:6]
+	if r.List != "" {
+		fail(fmt.Sprintf("%s: region code %s is not a %s code", r.Field, region, r.List),
+			fmt.Sprintf("%s：行政区划代码 %s 不在 %s 中", r.Field, region, r.List))
+		return
+	}
+	list := listName(r)
+	fail(fmt.Sprintf("%s: region code %s is not in the allowed regions %s", r.Field, region, list),
+		fmt.Sprintf("%s：行政区划代码 %s 不在允许的区划代码 %s 中", r.Field, region, list))
 }
 
 // legacy reports whether s has the form of a 15-digit legacy citizen ID.

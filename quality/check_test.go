@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/tongban/tongban/identifier"
 )
@@ -126,6 +130,25 @@ func TestCheck(t *testing.T) {
 			nil, []want{{"id", KindCitizenID, "cannot be upgraded", "无法升位"}}},
 		{"citizen id wrong length", []Rule{{Kind: KindCitizenID, Field: "id"}}, map[string]any{"id": "12345"},
 			nil, []want{{"id", KindCitizenID, "must be 18 characters", "应为18位"}}},
+		// citizen ID with a region list (the region is the first six characters)
+		{"region in inline list", []Rule{{Kind: KindCitizenID, Field: "id", Codes: []string{"230102", "110101"}}}, map[string]any{"id": male}, nil, nil},
+		{"region not in inline list", []Rule{{Kind: KindCitizenID, Field: "id", Codes: []string{"230102"}}}, map[string]any{"id": male},
+			nil, []want{{"id", KindCitizenID, "region code 110101 is not in the allowed regions [230102]", "行政区划代码 110101 不在允许的区划代码 [230102] 中"}}},
+		{"region not in named list", []Rule{{Kind: KindCitizenID, Field: "id", List: "GB/T 2260", Codes: []string{"230102", "230600"}}},
+			map[string]any{"id": makeID(t, "230699", "1990-03-07", 123)},
+			nil, []want{{"id", KindCitizenID, "region code 230699 is not a GB/T 2260 code", "行政区划代码 230699 不在 GB/T 2260 中"}}},
+		{"region of legacy id in list", []Rule{{Kind: KindCitizenID, Field: "id", List: "GB/T 2260", Codes: []string{"110101"}}},
+			map[string]any{"id": legacy}, []string{male}, nil},
+		{"region of legacy id not in list: upgraded and failed", []Rule{{Kind: KindCitizenID, Field: "id", List: "GB/T 2260", Codes: []string{"230102"}}},
+			map[string]any{"id": legacy}, []string{male},
+			[]want{{"id", KindCitizenID, "region code 110101 is not a GB/T 2260 code", "行政区划代码 110101 不在 GB/T 2260 中"}}},
+		{"region with lower x", []Rule{{Kind: KindCitizenID, Field: "id", Codes: []string{"110105"}}},
+			map[string]any{"id": "11010519491231002x"}, []string{"11010519491231002X"}, nil},
+		{"region not checked on invalid id", []Rule{{Kind: KindCitizenID, Field: "id", Codes: []string{"230102"}}}, map[string]any{"id": badCheck},
+			nil, []want{{"id", KindCitizenID, "not a valid citizen ID: check character", "校验码"}}},
+		{"region list keeps retired codes", []Rule{{Kind: KindCitizenID, Field: "id", List: "GB/T 2260", Codes: []string{"232300", "231200"}}},
+			map[string]any{"id": makeID(t, "232300", "1970-01-01", 2)}, nil, nil},
+		{"no region list: any county of a province", []Rule{{Kind: KindCitizenID, Field: "id"}}, map[string]any{"id": makeID(t, "230699", "1990-03-07", 123)}, nil, nil},
 		// USCC
 		{"uscc ok", []Rule{{Kind: KindUSCC, Field: "c"}}, map[string]any{"c": uscc}, nil, nil},
 		{"uscc bad check", []Rule{{Kind: KindUSCC, Field: "c"}}, map[string]any{"c": uscc[:17] + "4"},
@@ -224,5 +247,65 @@ func TestCheckCleanRecord(t *testing.T) {
 	fixes, viols := CheckAt(record, rules, testNow)
 	if fixes != nil || viols != nil {
 		t.Fatalf("clean record: %+v %+v", fixes, viols)
+	}
+}
+
+func TestCitizenIDRegionCompile(t *testing.T) {
+	tests := []struct {
+		name string
+		rule Rule
+		want string // fragment of the error; "" = compiles
+	}{
+		{"inline", Rule{Kind: KindCitizenID, Field: "id", Codes: []string{"230102", "232300"}}, ""},
+		{"named and resolved", Rule{Kind: KindCitizenID, Field: "id", List: "GB/T 2260", Codes: []string{"230102"}}, ""},
+		{"named, not resolved", Rule{Kind: KindCitizenID, Field: "id", List: "GB/T 2260"}, `rules[0].list: unknown code list "GB/T 2260"`},
+		{"not six digits", Rule{Kind: KindCitizenID, Field: "id", Codes: []string{"2301"}}, `rules[0].codes: "2301" is not a six-digit GB/T 2260 region code`},
+		{"not a province", Rule{Kind: KindCitizenID, Field: "id", Codes: []string{"990101"}}, `"990101" is not a six-digit GB/T 2260 region code`},
+		{"listed twice", Rule{Kind: KindCitizenID, Field: "id", Codes: []string{"230102", "230102"}}, `rules[0].codes: code "230102" listed twice`},
+		{"codes on uscc", Rule{Kind: KindUSCC, Field: "c", Codes: []string{"230102"}}, "rules[0].codes: not used by a uscc rule"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compile([]Rule{tt.rule})
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("Compile: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("Compile error %v; want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCitizenIDRegionCatalogList runs the rule with the catalog's GB/T 2260
+// list: every demo county and retired codes pass, a code not in the list fails.
+func TestCitizenIDRegionCatalogList(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "catalog", "codelists", "gb2260.yaml"))
+	if err != nil {
+		t.Skipf("catalog code list not readable: %v", err)
+	}
+	var list struct {
+		Name  string
+		Codes []struct{ Code, Name, Retired string }
+	}
+	if err := yaml.Unmarshal(data, &list); err != nil {
+		t.Fatalf("gb2260.yaml: %v", err)
+	}
+	codes := make([]string, 0, len(list.Codes))
+	for _, c := range list.Codes {
+		codes = append(codes, c.Code)
+	}
+	rules := mustCompile(t, Rule{Kind: KindCitizenID, Field: "id", List: list.Name, Codes: codes})
+	for _, tc := range []struct {
+		region string
+		ok     bool
+	}{{"230602", true}, {"231202", true}, {"220102", true}, {"232300", true}, {"230105", true}, {"230699", false}, {"230607", false}} {
+		_, viols := CheckAt(map[string]any{"id": makeID(t, tc.region, "1970-05-06", 11)}, rules, testNow)
+		if ok := len(viols) == 0; ok != tc.ok {
+			t.Errorf("region %s: violations %+v; want ok=%v", tc.region, viols, tc.ok)
+		}
+		if !tc.ok && len(viols) == 1 && !strings.Contains(viols[0].ReasonZH, "行政区划代码 "+tc.region+" 不在 GB/T 2260 中") {
+			t.Errorf("region %s: reason %q", tc.region, viols[0].ReasonZH)
+		}
 	}
 }

@@ -13,8 +13,9 @@
 //
 // The rule file:
 //
-//	lists:                      # optional: named code lists for code_list rules
+//	lists:                      # optional: named code lists for code_list and citizen_id rules
 //	  marital: ["10", "20", "21", "22", "23", "30", "40", "90"]
+//	  regions: ["230602", "230603", "232300"]   # GB/T 2260 codes, retired ones too
 //	rules:
 //	  - {kind: required, field: name}
 //	  - {kind: length, field: name, max: 50}            # characters, not bytes
@@ -24,9 +25,18 @@
 //	  - {kind: range, field: capital, min: "0", max: "1e12"}       # exact decimal comparison
 //	  - {kind: date_range, field: birth_date, min: 1900-01-01, max: today}
 //	  - {kind: citizen_id, field: citizen_id}
+//	  - {kind: citizen_id, field: holder_id, list: regions}        # optional region list, see below
 //	  - {kind: uscc, field: uscc}
 //	  - {kind: citizen_id_birth, field: citizen_id, with: birth_date}
 //	  - {kind: citizen_id_sex, field: citizen_id, with: sex}
+//
+// A citizen_id rule may name a region list (codes: inline, or list: a list
+// of the file or one the caller resolves into Codes, as the catalog does with
+// its GB/T 2260 list): the first six characters of the ID, after a legacy ID
+// is upgraded, must then be one of its codes, and the violation names the
+// code and the list ("行政区划代码 230699 不在 GB/T 2260 中"). Without a list only
+// the province is checked. A region list should keep retired codes: an ID
+// keeps the code of the place that issued it.
 //
 // Every rule except required passes a missing or null value: presence is the
 // business of required alone.

@@ -100,6 +100,9 @@ func TestParseErrors(t *testing.T) {
 		{"empty codes", "rules:\n  - kind: code_list\n    field: sex\n    codes: []\n", []string{"r.yaml:4: rules[0].codes: empty list"}},
 		{"code not scalar", "rules:\n  - kind: code_list\n    field: sex\n    codes: [[1]]\n", []string{"r.yaml:4: rules[0].codes[0]: a code must be text or a number"}},
 		{"list shadows builtin", "lists:\n  GB/T 2261.1: [1]\nrules: []\n", []string{"r.yaml:2: lists.GB/T 2261.1: name of a built-in code list"}},
+		{"region codes and list", "rules:\n  - kind: citizen_id\n    field: id\n    codes: [230102]\n    list: regions\n", []string{"r.yaml:5: rules[0].list: give codes or list, not both"}},
+		{"region list unknown", "rules:\n  - kind: citizen_id\n    field: id\n    list: regions\n", []string{`r.yaml:4: rules[0].list: unknown code list "regions"`}},
+		{"region code bad", "rules:\n  - kind: citizen_id\n    field: id\n    codes: [2301]\n", []string{`r.yaml:4: rules[0].codes: "2301" is not a six-digit GB/T 2260 region code`}},
 		{"range bad", "rules:\n  - kind: range\n    field: cap\n    min: 1/2\n", []string{`r.yaml:4: rules[0].min: "1/2" is not a decimal number`}},
 		{"range inverted", "rules:\n  - kind: range\n    field: cap\n    min: 10\n    max: 9.99\n", []string{"r.yaml:5: rules[0].max: 9.99 is less than min 10"}},
 		{"date bad", "rules:\n  - kind: date_range\n    field: d\n    min: 2026-02-30\n", []string{`r.yaml:4: rules[0].min: "2026-02-30" is not a date`}},
@@ -179,6 +182,7 @@ func TestValidateAgainst(t *testing.T) {
 		{Kind: KindDateRange, Field: "birth_date", Max: Today},
 		{Kind: KindCitizenIDBirth, Field: "citizen_id", With: "birth_date"},
 		{Kind: KindCitizenIDSex, Field: "citizen_id", With: "sex"},
+		{Kind: KindCitizenID, Field: "name", List: "GB/T 2260", Codes: []string{"230602"}},
 	}
 	if err := ValidateAgainst(good, schema); err != nil {
 		t.Errorf("good rules: %v", err)
@@ -188,6 +192,7 @@ func TestValidateAgainst(t *testing.T) {
 		want string
 	}{
 		{Rule{Kind: KindRequired, Field: "nope"}, `rules[0].field: "nope" is not a field of the schema`},
+		{Rule{Kind: KindCitizenID, Field: "birth_date", Codes: []string{"230602"}}, "rules[0].field: a citizen_id rule does not apply to date field"},
 		{Rule{Kind: KindRange, Field: "name", Max: "1"}, "rules[0].field: a range rule does not apply to string field"},
 		{Rule{Kind: KindLength, Field: "capital", Max: "1"}, "does not apply to decimal(18,2) field"},
 		{Rule{Kind: KindCitizenIDBirth, Field: "citizen_id", With: "nope"}, `rules[0].with: "nope" is not a field`},
@@ -198,5 +203,30 @@ func TestValidateAgainst(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: error %v; want %q", tt.rule, err, tt.want)
 		}
+	}
+}
+
+func TestParseCitizenIDRegions(t *testing.T) {
+	rules, err := Parse([]byte(`lists:
+  regions: ["230602", "230603", 232300]
+rules:
+  - {kind: citizen_id, field: citizen_id, list: regions}
+  - {kind: citizen_id, field: holder_id, codes: ["110101"]}
+`), "r.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rules[0]; r.List != "regions" || !slices.Equal(r.Codes, []string{"230602", "230603", "232300"}) {
+		t.Errorf("rules[0] = %+v", r)
+	}
+	in := makeID(t, "232300", "1980-01-01", 5)
+	out := makeID(t, "110101", "1980-01-01", 5)
+	_, viols := CheckAt(map[string]any{"citizen_id": in, "holder_id": in}, rules, testNow)
+	if len(viols) != 1 || viols[0].Field != "holder_id" || !strings.Contains(viols[0].Reason, "region code 232300 is not in the allowed regions [110101]") {
+		t.Errorf("violations %+v; want holder_id outside [110101]", viols)
+	}
+	_, viols = CheckAt(map[string]any{"citizen_id": out, "holder_id": out}, rules, testNow)
+	if len(viols) != 1 || viols[0].Field != "citizen_id" || !strings.Contains(viols[0].ReasonZH, "行政区划代码 110101 不在 regions 中") {
+		t.Errorf("violations %+v; want citizen_id outside regions", viols)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tongban/tongban/identifier"
 )
 
 // The rule kinds.
@@ -18,7 +20,7 @@ const (
 	KindCodeList       = "code_list"        // value is one of Codes, or of the list named List
 	KindRange          = "range"            // Min/Max decimal numbers, compared exactly
 	KindDateRange      = "date_range"       // Min/Max dates YYYY-MM-DD or "today"
-	KindCitizenID      = "citizen_id"       // GB 11643 citizen ID; a 15-digit legacy ID is fixed by upgrading
+	KindCitizenID      = "citizen_id"       // GB 11643 citizen ID; a 15-digit legacy ID is fixed by upgrading; optional region list (Codes or List)
 	KindUSCC           = "uscc"             // GB 32100 unified social credit code
 	KindCitizenIDBirth = "citizen_id_birth" // birth date in the citizen ID in Field equals the date in field With
 	KindCitizenIDSex   = "citizen_id_sex"   // sex in the citizen ID in Field equals the GB/T 2261.1 code in field With
@@ -52,8 +54,8 @@ type Rule struct {
 	Min     string   // length: characters; range: decimal; date_range: date or "today"
 	Max     string   // as Min
 	Pattern string   // pattern: Go regexp (RE2), anchored to the whole value
-	Codes   []string // code_list: the codes
-	List    string   // code_list: name of the list; its codes are taken from CodeList when Codes is empty
+	Codes   []string // code_list: the codes; citizen_id: the allowed GB/T 2260 region codes (optional)
+	List    string   // code_list, citizen_id: name of the list; its codes are taken from CodeList when Codes is empty
 	With    string   // citizen_id_birth, citizen_id_sex: the other field
 	Line    int      // line of the rule in its file; 0 when not loaded from a file
 
@@ -64,7 +66,7 @@ type Rule struct {
 type compiled struct {
 	minLen, maxLen     int // -1: no bound
 	re                 *regexp.Regexp
-	codes              map[string]bool
+	codes              map[string]bool // code_list: the codes; citizen_id: the regions, nil when not restricted
 	minNum, maxNum     *big.Rat
 	minDate, maxDate   string // YYYY-MM-DD; "" no bound
 	minToday, maxToday bool
@@ -144,7 +146,9 @@ func compile(r Rule) (*compiled, []error) {
 	}
 	uses := map[string]bool{}
 	switch r.Kind {
-	case KindRequired, KindCitizenID, KindUSCC:
+	case KindRequired, KindUSCC:
+	case KindCitizenID:
+		uses["codes"], uses["list"] = true, true
 	case KindLength, KindRange, KindDateRange:
 		uses["min"], uses["max"] = true, true
 		if r.Min == "" && r.Max == "" {
@@ -191,25 +195,21 @@ func compile(r Rule) (*compiled, []error) {
 			c.re = re
 		}
 	case KindCodeList:
-		codes := r.Codes
-		if len(codes) == 0 {
-			list, ok := CodeList(r.List)
-			switch {
-			case r.List == "":
-				bad("codes", "a code_list rule needs codes or list")
-			case !ok:
-				bad("list", "unknown code list %q (built in: %s)", r.List, strings.Join(CodeListNames(), ", "))
-			}
-			for code := range list {
-				codes = append(codes, code)
-			}
+		if len(r.Codes) == 0 && r.List == "" {
+			bad("codes", "a code_list rule needs codes or list")
 		}
-		c.codes = make(map[string]bool, len(codes))
-		for _, code := range codes {
-			if c.codes[code] {
-				bad("codes", "code %q listed twice", code)
+		c.codes = codeSet(r, bad)
+	case KindCitizenID:
+		// The region list is optional; without one only the province is checked
+		// (by package identifier).
+		if len(r.Codes) > 0 || r.List != "" {
+			c.codes = codeSet(r, bad)
+			for _, code := range r.Codes {
+				if !identifier.ValidRegion(code) {
+					bad("codes", "%q is not a six-digit GB/T 2260 region code", clip(code))
+					break
+				}
 			}
-			c.codes[code] = true
 		}
 	case KindRange:
 		if r.Min != "" {
@@ -243,6 +243,30 @@ func compile(r Rule) (*compiled, []error) {
 		return nil, errs
 	}
 	return c, nil
+}
+
+// codeSet builds the code set of a code_list or citizen_id rule: Codes, or
+// the built-in list named List when Codes is empty. A list that resolves to no
+// codes is refused, so a rule never silently rejects every value.
+func codeSet(r Rule, bad func(string, string, ...any)) map[string]bool {
+	codes := r.Codes
+	if len(codes) == 0 && r.List != "" {
+		list, ok := CodeList(r.List)
+		if !ok {
+			bad("list", "unknown code list %q (built in: %s)", r.List, strings.Join(CodeListNames(), ", "))
+		}
+		for code := range list {
+			codes = append(codes, code)
+		}
+	}
+	set := make(map[string]bool, len(codes))
+	for _, code := range codes {
+		if set[code] {
+			bad("codes", "code %q listed twice", clip(code))
+		}
+		set[code] = true
+	}
+	return set
 }
 
 // parseLength reads a length bound; "" is no bound (-1).

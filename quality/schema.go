@@ -12,7 +12,9 @@ import (
 // citizen_id, uscc on strings; code_list on strings or int64; range on int64,
 // float64 or decimal; date_range on date, timestamp or string; the With field
 // of citizen_id_birth a date, timestamp or string, of citizen_id_sex a string
-// or int64). Problems are keyed "rules[i].field" and joined.
+// or int64). A citizen_id rule's region list is data, not a field, so it
+// does not concern the schema; Compile checks it. Problems are keyed
+// "rules[i].field" and joined.
 func ValidateAgainst(rules []Rule, s schemas.Schema) error {
 	var errs []error
 	for i, r := range rules {

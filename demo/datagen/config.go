@@ -33,6 +33,11 @@ type Config struct {
 	// 0 means DefaultSharedPeopleRatio; NoSharedPeople (any negative) means none.
 	// Shared people are drawn only when Population > 0.
 	SharedPeopleRatio float64
+	// Defects is the number of defective rows of each defect kind seeded in
+	// each non-empty table (see DefectKinds and Defects), 0..MaxDefects; 0,
+	// the default, generates clean rows. The name defects of civil_affairs
+	// need records about population people (SharedPeopleRatio).
+	Defects int
 }
 
 // maxRows bounds every table size (far above what the identifier spaces allow,
@@ -80,7 +85,7 @@ func (c Config) Validate() error {
 	if c.LegalPersons > maxLegalPersons {
 		return fmt.Errorf("datagen config: LegalPersons is %d, at most %d distinct codes can be made", c.LegalPersons, maxLegalPersons)
 	}
-	return nil
+	return c.validateDefects()
 }
 
 // sharedBefore returns how many of the civil-affairs records 0..k-1 are about

@@ -17,6 +17,9 @@ const (
 	streamLegal
 	streamLegalPerm
 	streamCivil
+	streamPopulationDefects
+	streamLegalDefects
+	streamCivilDefects
 )
 
 // orgBodySpace is the number of distinct organisation-code bodies: 10^8 of
@@ -42,6 +45,8 @@ type generator struct {
 	civilKey  uint64
 	// One reusable source per stream, reseeded for every row.
 	personRNG, legalRNG, civilRNG rngState
+	// Planned defects per table, row number to kind; nil without defects.
+	popDefects, legalDefects, civilDefects map[int]string
 }
 
 // rngState is a reseedable random source.
@@ -72,6 +77,9 @@ func newGenerator(cfg Config) (*generator, error) {
 		s.pcg = rand.NewPCG(0, 0)
 		s.r = rand.New(s.pcg)
 	}
+	if err := g.planDefects(); err != nil {
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -89,23 +97,13 @@ func Rows(cfg Config, table string, emit func(row []any) error) error {
 	if err != nil {
 		return err
 	}
-	var (
-		n   int
-		row func(i int) ([]any, error)
-	)
-	switch table {
-	case TablePopulation:
-		n, row = cfg.Population, g.populationRow
-	case TableLegalPerson:
-		n, row = cfg.LegalPersons, g.legalPersonRow
-	case TableCivilAffairs:
-		n, row = cfg.CivilAffairs, g.civilAffairsRow
-	default:
-		_, err := LookupTable(table)
+	n, err := RowCount(cfg, table)
+	if err != nil {
 		return err
 	}
+	row := g.rowFunc(table)
 	for i := 0; i < n; i++ {
-		values, err := row(i)
+		values, _, err := row(i)
 		if err != nil {
 			return fmt.Errorf("datagen: %s row %d: %w", table, i, err)
 		}
@@ -116,6 +114,19 @@ func Rows(cfg Config, table string, emit func(row []any) error) error {
 	return nil
 }
 
+// rowFunc returns the row generator of a known table: it returns row i and,
+// when the row is defective, its manifest entry (Kind "" otherwise).
+func (g *generator) rowFunc(table string) func(i int) ([]any, Defect, error) {
+	switch table {
+	case TablePopulation:
+		return g.populationRow
+	case TableLegalPerson:
+		return g.legalPersonRow
+	default:
+		return g.civilAffairsRow
+	}
+}
+
 // nullable returns s, or nil when ok is false.
 func nullable(s string, ok bool) any {
 	if !ok {
@@ -124,16 +135,21 @@ func nullable(s string, ok bool) any {
 	return s
 }
 
-func (g *generator) populationRow(i int) ([]any, error) {
+func (g *generator) populationRow(i int) ([]any, Defect, error) {
 	p, err := g.person(i)
 	if err != nil {
-		return nil, err
+		return nil, Defect{}, err
 	}
-	return []any{p.citizenID, p.name, strconv.Itoa(p.sex), p.birth, p.ethnicity,
-		nullable(p.address, p.hasAddress), p.phone, p.household, p.updatedAt}, nil
+	row := []any{p.citizenID, p.name, strconv.Itoa(p.sex), p.birth, p.ethnicity,
+		nullable(p.address, p.hasAddress), p.phone, p.household, p.updatedAt}
+	if kind, ok := g.popDefects[i]; ok {
+		d, err := g.populationDefect(kind, i, p, row)
+		return row, d, err
+	}
+	return row, Defect{}, nil
 }
 
-func (g *generator) legalPersonRow(j int) ([]any, error) {
+func (g *generator) legalPersonRow(j int) ([]any, Defect, error) {
 	r := g.rng(&g.legalRNG, g.legalKey, j)
 	v := g.v
 
@@ -159,7 +175,7 @@ func (g *generator) legalPersonRow(j int) ([]any, error) {
 	c := v.pickCounty(r)
 	code, err := identifier.FormatUSCC(kind[0], kind[1], c.code, string(body[:]))
 	if err != nil {
-		return nil, err
+		return nil, Defect{}, err
 	}
 
 	trade := v.tradeChars[r.IntN(len(v.tradeChars))] + v.tradeChars[r.IntN(len(v.tradeChars))]
@@ -200,7 +216,7 @@ func (g *generator) legalPersonRow(j int) ([]any, error) {
 	if r.IntN(1000) >= nullAddressPerMille {
 		address, hasAddress = c.prefix()+v.officeAddress(r), true
 	}
-	return []any{
+	row := []any{
 		code,
 		name,
 		v.name(r, r.IntN(100) < 70),
@@ -209,7 +225,11 @@ func (g *generator) legalPersonRow(j int) ([]any, error) {
 		nullable(address, hasAddress),
 		v.statuses.pick(r),
 		updatedAt(r),
-	}, nil
+	}
+	if kind, ok := g.legalDefects[j]; ok {
+		return row, g.legalDefect(kind, j, row), nil
+	}
+	return row, Defect{}, nil
 }
 
 // capital returns a registered capital in yuan as a DECIMAL(18,2) string:
@@ -227,7 +247,7 @@ func capital(r *rand.Rand, minExp, maxExp int) string {
 	return strconv.FormatInt(cents/100, 10) + "." + fmt.Sprintf("%02d", cents%100)
 }
 
-func (g *generator) civilAffairsRow(k int) ([]any, error) {
+func (g *generator) civilAffairsRow(k int) ([]any, Defect, error) {
 	r := g.rng(&g.civilRNG, g.civilKey, k)
 	cfg := g.cfg
 	shared := cfg.sharedBefore(k+1) > cfg.sharedBefore(k)
@@ -237,7 +257,7 @@ func (g *generator) civilAffairsRow(k int) ([]any, error) {
 	}
 	p, err := g.person(idx)
 	if err != nil {
-		return nil, err
+		return nil, Defect{}, err
 	}
 
 	// Legal marriage age: 22 for men, 20 for women.
@@ -255,7 +275,7 @@ func (g *generator) civilAffairsRow(k int) ([]any, error) {
 		}
 	}
 	office := p.home.city + p.home.name + "民政局婚姻登记处"
-	return []any{
+	row := []any{
 		int64(k + 1),
 		p.citizenID,
 		p.name,
@@ -263,5 +283,9 @@ func (g *generator) civilAffairsRow(k int) ([]any, error) {
 		dateBetween(r, from, ref),
 		office,
 		updatedAt(r),
-	}, nil
+	}
+	if kind, ok := g.civilDefects[k]; ok {
+		return row, g.civilDefect(kind, k, p, row), nil
+	}
+	return row, Defect{}, nil
 }

@@ -1,0 +1,784 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Provenance says where the value of one golden field comes from.
+type Provenance struct {
+	Dept     string `json:"dept"`
+	Resource string `json:"resource"`
+	Key      string `json:"key"`
+	Version  int64  `json:"version"`
+	// SourceUpdated is the source record's own updated_at field, if any.
+	SourceUpdated string `json:"source_updated,omitempty"`
+	// IngestedAt is when the hub stored the source record. It is not part
+	// of the comparison that decides whether a golden record changed.
+	IngestedAt time.Time `json:"ingested_at"`
+}
+
+// sameSource compares provenances ignoring IngestedAt.
+func (p Provenance) sameSource(q Provenance) bool {
+	p.IngestedAt, q.IngestedAt = time.Time{}, time.Time{}
+	return p == q
+}
+
+// GoldenField is one field of a golden record.
+type GoldenField struct {
+	// Value is the authority's raw JSON value, in canonical form
+	// (CanonicalJSON).
+	Value      json.RawMessage `json:"value"`
+	Provenance Provenance      `json:"provenance"`
+}
+
+// GoldenRecord is the merged record of one subject (一数一源).
+type GoldenRecord struct {
+	SubjectType string                 `json:"subject_type"`
+	SubjectID   string                 `json:"subject_id"`
+	Library     string                 `json:"library"`
+	Fields      map[string]GoldenField `json:"fields"`
+	// Revision counts the changes of the record; set by the store.
+	Revision  int64     `json:"revision"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// CanonicalJSON is the stored form of a JSON value: compact, with <, > and
+// & escaped as encoding/json writes them, so that equal values compare equal
+// byte for byte after a round trip through the store.
+func CanonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
+	if len(raw) == 0 {
+		return json.RawMessage("null"), nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// SubjectMerge is the merge outcome of one subject: its golden record (no
+// fields when none is left) and the cross-check of every field.
+type SubjectMerge struct {
+	Golden GoldenRecord
+	Checks []FieldCheck
+	// Resources and Basis, when Resources is set, say what the outcome was
+	// computed from: the subject's live records in these resources, as
+	// SubjectRecords returned them. WriteMerge reads them again inside its
+	// transaction and fails with ErrStaleMerge if they changed meanwhile
+	// (a concurrent ingest), so that a stale outcome never overwrites a
+	// newer one; the caller reads and computes again.
+	Resources []string
+	Basis     []RecordVersion
+}
+
+// RecordVersion identifies the state of one stored source record.
+type RecordVersion struct {
+	Resource   string
+	Key        string
+	Version    int64
+	IngestedAt time.Time
+}
+
+// VersionOf returns the RecordVersion of r.
+func VersionOf(r Record) RecordVersion {
+	return RecordVersion{Resource: r.Resource, Key: r.Key, Version: r.Version, IngestedAt: r.IngestedAt.UTC()}
+}
+
+// ErrStaleMerge is wrapped by WriteMerge errors when a subject's source
+// records changed after the outcome was computed.
+var ErrStaleMerge = errors.New("source records changed since the merge read them")
+
+// MergeCounts counts what a WriteMerge changed.
+type MergeCounts struct {
+	Subjects          int // subjects written
+	GoldenChanged     int // golden records changed (one outbox row each)
+	FieldsChanged     int // history rows
+	ConflictsOpened   int // new conflicts
+	ConflictsReopened int // decided or resolved conflicts whose values changed
+	ConflictsUpdated  int // open conflicts whose values changed
+	ConflictsResolved int // conflicts closed by agreement
+}
+
+func (c *MergeCounts) add(o MergeCounts) {
+	c.Subjects += o.Subjects
+	c.GoldenChanged += o.GoldenChanged
+	c.FieldsChanged += o.FieldsChanged
+	c.ConflictsOpened += o.ConflictsOpened
+	c.ConflictsReopened += o.ConflictsReopened
+	c.ConflictsUpdated += o.ConflictsUpdated
+	c.ConflictsResolved += o.ConflictsResolved
+}
+
+// MergeResult is the outcome of WriteMerge, in total and per library.
+type MergeResult struct {
+	MergeCounts
+	ByLibrary map[string]MergeCounts
+}
+
+// Limits of golden-record text, in characters.
+const (
+	maxSubjectTypeLen = 64
+	maxLibraryLen     = 64
+	maxFieldNameLen   = 256
+	maxHistoryLimit   = 1000
+	maxOutboxLimit    = 10000
+	// subjectChunk is how many subjects one IN list carries.
+	subjectChunk = 500
+)
+
+// mergeActor is the actor of conflict events the merge itself logs.
+const mergeActor = "merge"
+
+// WriteMerge stores the merge outcome of a batch of subjects in one
+// transaction: a golden record is written only when its data or provenance
+// (ignoring ingestion times) changed, with a history row per changed field
+// and an outbox row; each field's cross-check opens, updates, reopens or
+// resolves its conflict, with events. Writing the same outcome again
+// changes nothing. at is the time recorded (now when zero).
+func (s *DB) WriteMerge(ctx context.Context, subjects []SubjectMerge, at time.Time) (MergeResult, error) {
+	if len(subjects) == 0 {
+		return MergeResult{}, nil
+	}
+	ts, err := timeArg("merge time", at, time.Now())
+	if err != nil {
+		return MergeResult{}, fmt.Errorf("store: write merge: %w", err)
+	}
+	for i := range subjects {
+		if err := validateSubjectMerge(&subjects[i]); err != nil {
+			return MergeResult{}, fmt.Errorf("store: write merge: subject %d (%s %q): %w", i, subjects[i].Golden.SubjectType, subjects[i].Golden.SubjectID, err)
+		}
+	}
+	// A fixed order keeps MySQL row locks in one order across transactions.
+	order := make([]int, len(subjects))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ga, gb := &subjects[a].Golden, &subjects[b].Golden
+		return compareRecordID(recordID{ga.SubjectType, ga.SubjectID}, recordID{gb.SubjectType, gb.SubjectID})
+	})
+	for attempt := 1; ; attempt++ {
+		res, err := s.writeMergeOnce(ctx, subjects, order, ts)
+		if err == nil {
+			return res, nil
+		}
+		if attempt >= s.d.maxApplyAttempts || !s.d.isRetryable(err) || ctx.Err() != nil {
+			return MergeResult{}, fmt.Errorf("store: write merge of %d subjects (%s): %w", len(subjects), s.d.name, err)
+		}
+		slog.DebugContext(ctx, "store: retrying merge write", "driver", s.d.name, "attempt", attempt, "err", err)
+	}
+}
+
+func validateSubjectMerge(m *SubjectMerge) error {
+	g := &m.Golden
+	if err := checkText("subject type", g.SubjectType, maxSubjectTypeLen, true); err != nil {
+		return err
+	}
+	if err := checkText("subject id", g.SubjectID, maxSubjectLen, true); err != nil {
+		return err
+	}
+	if err := checkText("library", g.Library, maxLibraryLen, true); err != nil {
+		return err
+	}
+	for name, f := range g.Fields {
+		if err := checkText("field", name, maxFieldNameLen, true); err != nil {
+			return err
+		}
+		if err := checkJSON("value of "+name, f.Value, false); err != nil {
+			return err
+		}
+	}
+	for _, c := range m.Checks {
+		if err := checkText("checked field", c.Field, maxFieldNameLen, true); err != nil {
+			return err
+		}
+		for _, v := range c.Values {
+			if len(v.Value) > 0 {
+				if err := checkJSON("cross-check value of "+c.Field, v.Value, false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func (s *DB) writeMergeOnce(ctx context.Context, subjects []SubjectMerge, order []int, ts string) (res MergeResult, err error) {
+	tx, err := s.db.BeginTx(ctx, s.d.writeTx)
+	if err != nil {
+		return MergeResult{}, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err := checkBasis(ctx, tx, subjects, order); err != nil {
+		return MergeResult{}, err
+	}
+	st, err := s.loadMergeState(ctx, tx, subjects, order)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	res.ByLibrary = map[string]MergeCounts{}
+	var writes goldenWrites
+	for _, i := range order {
+		m := &subjects[i]
+		var c MergeCounts
+		c.Subjects = 1
+		old := st.golden[recordID{m.Golden.SubjectType, m.Golden.SubjectID}]
+		if err := s.writeGolden(&writes, &m.Golden, old, ts, &c); err != nil {
+			return MergeResult{}, fmt.Errorf("golden record %s %q: %w", m.Golden.SubjectType, m.Golden.SubjectID, err)
+		}
+		for j := range m.Checks {
+			cur, exists := st.conflicts[conflictKey{m.Golden.SubjectType, m.Golden.SubjectID, m.Checks[j].Field}]
+			if err := s.writeCheck(ctx, tx, m.Golden.SubjectType, m.Golden.SubjectID, &m.Checks[j], cur, exists, ts, &c); err != nil {
+				return MergeResult{}, fmt.Errorf("conflict %s %q field %s: %w", m.Golden.SubjectType, m.Golden.SubjectID, m.Checks[j].Field, err)
+			}
+		}
+		res.add(c)
+		lib := res.ByLibrary[m.Golden.Library]
+		lib.add(c)
+		res.ByLibrary[m.Golden.Library] = lib
+	}
+	if err := s.flushGolden(ctx, tx, &writes); err != nil {
+		return MergeResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return MergeResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// goldenWrites collects the rows a merge writes, as flat argument lists,
+// so they go out in multi-row statements (a statement per row costs more
+// in SQL parsing than in writing).
+type goldenWrites struct {
+	golden  []any // 7 per row: subject_type, subject_id, library, data, provenance, revision, updated_at
+	history []any // 6 per row: subject_type, subject_id, field, value, provenance, changed_at
+	outbox  []any // 5 per row: library, subject_type, subject_id, payload, created_at
+}
+
+// goldenRowsPerStatement bounds the rows of one multi-row statement (well
+// under SQLite's 32766 parameters).
+const goldenRowsPerStatement = 500
+
+// flushGolden writes the collected rows: golden records as upserts (a
+// record read under the lock is replaced), history and outbox as inserts in
+// the order collected, so ids follow subject and field order.
+func (s *DB) flushGolden(ctx context.Context, tx *sql.Tx, w *goldenWrites) error {
+	upsert := ` ON CONFLICT(subject_type, subject_id) DO UPDATE SET library = excluded.library, data = excluded.data,
+ provenance = excluded.provenance, revision = excluded.revision, updated_at = excluded.updated_at`
+	if s.d.name == DriverMySQL {
+		upsert = ` ON DUPLICATE KEY UPDATE library = VALUES(library), data = VALUES(data), provenance = VALUES(provenance),
+ revision = VALUES(revision), updated_at = VALUES(updated_at)`
+	}
+	for _, t := range []struct {
+		what, head, suffix string
+		cols               int
+		args               []any
+	}{
+		{"golden records", `INSERT INTO golden_records (subject_type, subject_id, library, data, provenance, revision, updated_at) VALUES `, upsert, 7, w.golden},
+		{"history", `INSERT INTO golden_history (subject_type, subject_id, field, value, provenance, changed_at) VALUES `, "", 6, w.history},
+		{"outbox", `INSERT INTO golden_outbox (library, subject_type, subject_id, payload, created_at) VALUES `, "", 5, w.outbox},
+	} {
+		if err := execRows(ctx, tx, t.head, t.suffix, t.cols, t.args); err != nil {
+			return fmt.Errorf("write %s: %w", t.what, err)
+		}
+	}
+	return nil
+}
+
+// execRows runs head + "(?,…),(?,…)" + suffix over args, cols values a
+// row, goldenRowsPerStatement rows a statement.
+func execRows(ctx context.Context, tx *sql.Tx, head, suffix string, cols int, args []any) error {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"
+	var q strings.Builder
+	for start := 0; start < len(args); start += cols * goldenRowsPerStatement {
+		end := min(len(args), start+cols*goldenRowsPerStatement)
+		q.Reset()
+		q.WriteString(head)
+		for i := start; i < end; i += cols {
+			if i > start {
+				q.WriteByte(',')
+			}
+			q.WriteString(row)
+		}
+		q.WriteString(suffix)
+		if _, err := tx.ExecContext(ctx, q.String(), args[start:end]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// storedGolden is a golden row as read for a write.
+type storedGolden struct {
+	data     map[string]json.RawMessage
+	prov     map[string]Provenance
+	revision int64
+}
+
+// checkBasis reads again, inside tx, the live records of the subjects that
+// carry a basis and compares them with it.
+func checkBasis(ctx context.Context, tx *sql.Tx, subjects []SubjectMerge, order []int) error {
+	for start := 0; start < len(order); {
+		first := &subjects[order[start]]
+		end := start
+		var ids []string
+		for end < len(order) && end-start < subjectChunk && subjects[order[end]].Golden.SubjectType == first.Golden.SubjectType &&
+			slices.Equal(subjects[order[end]].Resources, first.Resources) {
+			ids = append(ids, subjects[order[end]].Golden.SubjectID)
+			end++
+		}
+		if len(first.Resources) > 0 {
+			now, err := subjectVersions(ctx, tx, first.Resources, ids)
+			if err != nil {
+				return fmt.Errorf("check basis: %w", err)
+			}
+			for _, i := range order[start:end] {
+				m := &subjects[i]
+				if !sameBasis(now[m.Golden.SubjectID], m.Basis) {
+					return fmt.Errorf("%s %q: %w", m.Golden.SubjectType, m.Golden.SubjectID, ErrStaleMerge)
+				}
+			}
+		}
+		start = end
+	}
+	return nil
+}
+
+func sameBasis(a, b []RecordVersion) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(x, y RecordVersion) int {
+		return compareRecordID(recordID{x.Resource, x.Key}, recordID{y.Resource, y.Key})
+	}
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.SortFunc(a, key)
+	slices.SortFunc(b, key)
+	return slices.EqualFunc(a, b, func(x, y RecordVersion) bool {
+		return x.Resource == y.Resource && x.Key == y.Key && x.Version == y.Version && x.IngestedAt.Equal(y.IngestedAt)
+	})
+}
+
+// mergeState is what a merge write reads before writing: the stored golden
+// records and conflicts of its subjects.
+type mergeState struct {
+	golden    map[recordID]storedGolden
+	conflicts map[conflictKey]storedConflict
+}
+
+type conflictKey struct{ typ, id, field string }
+
+// loadMergeState reads, inside tx and locking them where the backend needs
+// it, the golden records and conflicts of the subjects, with one query per
+// chunk of subjects of one type.
+func (s *DB) loadMergeState(ctx context.Context, tx *sql.Tx, subjects []SubjectMerge, order []int) (*mergeState, error) {
+	st := &mergeState{golden: map[recordID]storedGolden{}, conflicts: map[conflictKey]storedConflict{}}
+	for start := 0; start < len(order); {
+		typ := subjects[order[start]].Golden.SubjectType
+		end := start
+		var ids []any
+		for end < len(order) && end-start < subjectChunk && subjects[order[end]].Golden.SubjectType == typ {
+			ids = append(ids, subjects[order[end]].Golden.SubjectID)
+			end++
+		}
+		in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		args := append([]any{typ}, ids...)
+		if err := s.loadGolden(ctx, tx, typ, in, args, st); err != nil {
+			return nil, fmt.Errorf("read golden records: %w", err)
+		}
+		if err := s.loadConflicts(ctx, tx, typ, in, args, st); err != nil {
+			return nil, fmt.Errorf("read conflicts: %w", err)
+		}
+		start = end
+	}
+	return st, nil
+}
+
+func (s *DB) loadGolden(ctx context.Context, tx *sql.Tx, typ, in string, args []any, st *mergeState) error {
+	rs, err := tx.QueryContext(ctx, `SELECT subject_id, data, provenance, revision FROM golden_records WHERE subject_type = ? AND subject_id IN (`+in+`) ORDER BY subject_id`+s.d.forUpdate, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var (
+			id         string
+			data, prov []byte
+			g          storedGolden
+		)
+		if err := rs.Scan(&id, &data, &prov, &g.revision); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(data, &g.data); err != nil {
+			return fmt.Errorf("stored data of %q: %w", id, err)
+		}
+		if err := json.Unmarshal(prov, &g.prov); err != nil {
+			return fmt.Errorf("stored provenance of %q: %w", id, err)
+		}
+		st.golden[recordID{typ, id}] = g
+	}
+	return rs.Err()
+}
+
+func (s *DB) loadConflicts(ctx context.Context, tx *sql.Tx, typ, in string, args []any, st *mergeState) error {
+	rs, err := tx.QueryContext(ctx, `SELECT id, subject_id, field, status, source_values, values_hash FROM conflicts WHERE subject_type = ? AND subject_id IN (`+in+`) ORDER BY subject_id, field`+s.d.forUpdate, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var (
+			c         storedConflict
+			id, field string
+			raw       []byte
+		)
+		if err := rs.Scan(&c.id, &id, &field, &c.status, &raw, &c.hash); err != nil {
+			return err
+		}
+		if err := json.Unmarshal(raw, &c.values); err != nil {
+			return fmt.Errorf("stored values of conflict %d: %w", c.id, err)
+		}
+		st.conflicts[conflictKey{typ, id, field}] = c
+	}
+	return rs.Err()
+}
+
+// writeGolden upserts one golden record if it changed, with its history and
+// outbox rows.
+func (s *DB) writeGolden(w *goldenWrites, g *GoldenRecord, old storedGolden, ts string, c *MergeCounts) error {
+	newData := make(map[string]json.RawMessage, len(g.Fields))
+	newProv := make(map[string]Provenance, len(g.Fields))
+	for name, f := range g.Fields {
+		v, err := CanonicalJSON(f.Value)
+		if err != nil {
+			return fmt.Errorf("value of %s: %w", name, err)
+		}
+		newData[name], newProv[name] = v, f.Provenance
+	}
+	// Changed fields, in name order so history ids follow field order.
+	names := slices.Sorted(maps.Keys(newData))
+	for name := range old.data {
+		if _, ok := newData[name]; !ok {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	var changed []string
+	for _, name := range names {
+		nv, inNew := newData[name]
+		ov, inOld := old.data[name]
+		if inNew != inOld || !bytes.Equal(nv, ov) || !newProv[name].sameSource(old.prov[name]) {
+			changed = append(changed, name)
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	dataJSON, err := json.Marshal(newData)
+	if err != nil {
+		return err
+	}
+	provJSON, err := json.Marshal(newProv)
+	if err != nil {
+		return err
+	}
+	rev := old.revision + 1
+	w.golden = append(w.golden, g.SubjectType, g.SubjectID, g.Library, string(dataJSON), string(provJSON), rev, ts)
+	for _, name := range changed {
+		var val, prov any
+		if v, ok := newData[name]; ok {
+			p, err := json.Marshal(newProv[name])
+			if err != nil {
+				return err
+			}
+			val, prov = string(v), string(p)
+		} else if p, ok := old.prov[name]; ok {
+			// A cleared field keeps, as provenance, the source it last had.
+			b, err := json.Marshal(p)
+			if err != nil {
+				return err
+			}
+			prov = string(b)
+		}
+		w.history = append(w.history, g.SubjectType, g.SubjectID, name, val, prov, ts)
+	}
+	var payload any
+	if len(newData) > 0 {
+		updated, err := parseDBTime(ts)
+		if err != nil {
+			return err
+		}
+		p, err := json.Marshal(goldenPayload(g.SubjectType, g.SubjectID, g.Library, rev, updated, newData, newProv))
+		if err != nil {
+			return err
+		}
+		payload = string(p)
+	}
+	w.outbox = append(w.outbox, g.Library, g.SubjectType, g.SubjectID, payload, ts)
+	c.GoldenChanged++
+	c.FieldsChanged += len(changed)
+	return nil
+}
+
+func goldenPayload(typ, id, lib string, rev int64, updated time.Time, data map[string]json.RawMessage, prov map[string]Provenance) GoldenRecord {
+	g := GoldenRecord{SubjectType: typ, SubjectID: id, Library: lib, Revision: rev, UpdatedAt: updated.UTC(), Fields: make(map[string]GoldenField, len(data))}
+	for name, v := range data {
+		g.Fields[name] = GoldenField{Value: v, Provenance: prov[name]}
+	}
+	return g
+}
+
+// GetGolden returns the golden record of a subject; found is false when the
+// subject has none or no field is left.
+func (s *DB) GetGolden(ctx context.Context, subjectType, subjectID string) (GoldenRecord, bool, error) {
+	var (
+		lib, data, prov string
+		rev             int64
+		at              dbTime
+	)
+	err := s.db.QueryRowContext(ctx, `SELECT library, data, provenance, revision, updated_at FROM golden_records WHERE subject_type = ? AND subject_id = ?`,
+		subjectType, subjectID).Scan(&lib, &data, &prov, &rev, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return GoldenRecord{}, false, nil
+	}
+	if err != nil {
+		return GoldenRecord{}, false, fmt.Errorf("store: get golden record %s %q: %w", subjectType, subjectID, err)
+	}
+	var (
+		d map[string]json.RawMessage
+		p map[string]Provenance
+	)
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return GoldenRecord{}, false, fmt.Errorf("store: get golden record %s %q: stored data: %w", subjectType, subjectID, err)
+	}
+	if err := json.Unmarshal([]byte(prov), &p); err != nil {
+		return GoldenRecord{}, false, fmt.Errorf("store: get golden record %s %q: stored provenance: %w", subjectType, subjectID, err)
+	}
+	if len(d) == 0 {
+		return GoldenRecord{}, false, nil
+	}
+	return goldenPayload(subjectType, subjectID, lib, rev, at.Time, d, p), true, nil
+}
+
+// HistoryEntry is one change of one golden field.
+type HistoryEntry struct {
+	ID    int64  `json:"id"`
+	Field string `json:"field"`
+	// Value is null when the field was cleared.
+	Value json.RawMessage `json:"value"`
+	// Provenance is the new source, or the last one of a cleared field.
+	Provenance *Provenance `json:"provenance,omitempty"`
+	Cleared    bool        `json:"cleared"`
+	ChangedAt  time.Time   `json:"changed_at"`
+}
+
+// FieldHistory returns up to limit changes of a subject's golden record,
+// newest first; of one field, or of all fields when field is empty.
+func (s *DB) FieldHistory(ctx context.Context, subjectType, subjectID, field string, limit int) ([]HistoryEntry, error) {
+	if limit <= 0 || limit > maxHistoryLimit {
+		return nil, fmt.Errorf("store: field history: limit %d is not in 1..%d", limit, maxHistoryLimit)
+	}
+	q := `SELECT id, field, value, provenance, changed_at FROM golden_history WHERE subject_type = ? AND subject_id = ?`
+	args := []any{subjectType, subjectID}
+	if field != "" {
+		q += ` AND field = ?`
+		args = append(args, field)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit)
+	rs, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: field history of %s %q: %w", subjectType, subjectID, err)
+	}
+	defer rs.Close()
+	var out []HistoryEntry
+	for rs.Next() {
+		var (
+			h       HistoryEntry
+			v, prov sql.NullString
+			at      dbTime
+		)
+		if err := rs.Scan(&h.ID, &h.Field, &v, &prov, &at); err != nil {
+			return nil, fmt.Errorf("store: field history of %s %q: %w", subjectType, subjectID, err)
+		}
+		h.ChangedAt = at.Time
+		if v.Valid {
+			h.Value = json.RawMessage(v.String)
+		} else {
+			h.Value = json.RawMessage("null")
+			h.Cleared = true
+		}
+		if prov.Valid {
+			var p Provenance
+			if err := json.Unmarshal([]byte(prov.String), &p); err != nil {
+				return nil, fmt.Errorf("store: field history of %s %q: stored provenance: %w", subjectType, subjectID, err)
+			}
+			h.Provenance = &p
+		}
+		out = append(out, h)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("store: field history of %s %q: %w", subjectType, subjectID, err)
+	}
+	return out, nil
+}
+
+// SubjectRecords returns the live records of the given subjects in the given
+// resources, ordered by resource, subject and key.
+func (s *DB) SubjectRecords(ctx context.Context, resources []string, subjects []string) ([]Record, error) {
+	return subjectRecords(ctx, s.db, resources, subjects)
+}
+
+// querier is the pool or a transaction.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// subjectVersions reads the versions of the live records of subjects in
+// resources, by subject: what checkBasis compares, without the data.
+func subjectVersions(ctx context.Context, db querier, resources []string, subjects []string) (map[string][]RecordVersion, error) {
+	out := map[string][]RecordVersion{}
+	err := eachSubjectChunk(resources, subjects, func(in string, args []any) error {
+		rs, err := db.QueryContext(ctx, `SELECT resource, record_key, version, ingested_at, subject FROM source_records WHERE subject IN (`+in, args...)
+		if err != nil {
+			return err
+		}
+		defer rs.Close()
+		for rs.Next() {
+			var (
+				v    RecordVersion
+				at   dbTime
+				subj string
+			)
+			if err := rs.Scan(&v.Resource, &v.Key, &v.Version, &at, &subj); err != nil {
+				return err
+			}
+			v.IngestedAt = at.Time.UTC()
+			out[subj] = append(out[subj], v)
+		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: subject record versions: %w", err)
+	}
+	return out, nil
+}
+
+// eachSubjectChunk calls fn with "?,…) AND resource IN (?,…) AND deleted = 0"
+// and its arguments for every chunk of the distinct subjects.
+func eachSubjectChunk(resources, subjects []string, fn func(in string, args []any) error) error {
+	if len(resources) == 0 || len(subjects) == 0 {
+		return nil
+	}
+	res := slices.Clone(resources)
+	slices.Sort(res)
+	res = slices.Compact(res)
+	subj := slices.Clone(subjects)
+	slices.Sort(subj)
+	subj = slices.Compact(subj)
+	var q strings.Builder
+	for start := 0; start < len(subj); start += subjectChunk {
+		end := min(start+subjectChunk, len(subj))
+		q.Reset()
+		args := make([]any, 0, end-start+len(res))
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, subj[i])
+		}
+		q.WriteString(`) AND resource IN (`)
+		for i, r := range res {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, r)
+		}
+		q.WriteString(`) AND deleted = 0`)
+		if err := fn(q.String(), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func subjectRecords(ctx context.Context, db querier, resources []string, subjects []string) ([]Record, error) {
+	if len(resources) == 0 || len(subjects) == 0 {
+		return nil, nil
+	}
+	res := slices.Clone(resources)
+	slices.Sort(res)
+	res = slices.Compact(res)
+	subj := slices.Clone(subjects)
+	slices.Sort(subj)
+	subj = slices.Compact(subj)
+	var (
+		out []Record
+		q   strings.Builder
+	)
+	for start := 0; start < len(subj); start += subjectChunk {
+		end := min(start+subjectChunk, len(subj))
+		q.Reset()
+		args := make([]any, 0, end-start+len(res))
+		q.WriteString(selectRecord + ` WHERE subject IN (`)
+		for i := start; i < end; i++ {
+			if i > start {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, subj[i])
+		}
+		q.WriteString(`) AND resource IN (`)
+		for i, r := range res {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args = append(args, r)
+		}
+		q.WriteString(`) AND deleted = 0`)
+		rs, err := db.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: subject records: %w", err)
+		}
+		for rs.Next() {
+			r, err := scanRecord(rs)
+			if err != nil {
+				rs.Close()
+				return nil, fmt.Errorf("store: subject records: %w", err)
+			}
+			out = append(out, r)
+		}
+		err = rs.Err()
+		rs.Close()
+		if err != nil {
+			return nil, fmt.Errorf("store: subject records: %w", err)
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int {
+		if c := strings.Compare(a.Resource, b.Resource); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Subject, b.Subject); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out, nil
+}

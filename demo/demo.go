@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tongban/tongban/agent"
@@ -25,10 +26,14 @@ import (
 
 // Config of a demo run.
 type Config struct {
-	Dir    string // working directory; wiped at start
-	Rows   int    // rows in all three tables together
-	Seed   int64
-	Listen string // hub API address
+	Dir  string // working directory; wiped at start
+	Rows int    // rows in all three tables together
+	// Defects is the number of rows of each seeded defect kind per table
+	// (datagen.Config.Defects): the hub must quarantine them, upgrade legacy
+	// IDs and raise exactly the seeded name conflicts.
+	Defects int
+	Seed    int64
+	Listen  string // hub API address
 	// MySQLDSN, when set, puts the department databases on that MySQL/MariaDB
 	// server (a DSN without database name, e.g. root@tcp(127.0.0.1:3306)/)
 	// instead of the in-process servers.
@@ -95,6 +100,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	gen := Split(cfg.Rows)
 	gen.Seed = cfg.Seed
+	gen.Defects = cfg.Defects
 	if err := gen.Validate(); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -171,6 +177,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := waitSynced(ctx, out, hub.Store(), depts, cfg.Timeout, hub.Err(), agentErrs); err != nil {
 		return err
 	}
+	if err := waitMerged(ctx, hub.IngestStats, cfg.Timeout); err != nil {
+		return err
+	}
 	elapsed := time.Since(syncStart)
 	fmt.Fprintf(out, "同步完成 synced %d rows in %s (%.0f rows/s)\n", cfg.Rows, elapsed.Round(time.Millisecond), float64(cfg.Rows)/elapsed.Seconds())
 
@@ -189,6 +198,7 @@ func Run(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(out, "\n试一试 try:\n  curl -H 'Authorization: Bearer %s' %s/api/v1/ingest/stats\n", adminToken, hub.APIURL())
 	fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' '%s/api/v1/resources/PS-POP-001/records?limit=2'\n", adminToken, hub.APIURL())
 	fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' %s/api/v1/agents\n", adminToken, hub.APIURL())
+	printQualityTry(ctx, out, hub.Store(), adminToken, hub.APIURL())
 	fmt.Fprintln(out, "\n按 Ctrl-C 停止 Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():
@@ -196,6 +206,37 @@ func Run(ctx context.Context, cfg Config) error {
 		return nil
 	case err := <-hub.Err():
 		return fmt.Errorf("demo: hub failed: %w", err)
+	}
+}
+
+// printQualityTry prints what the quality checks and the merge found, with
+// curl lines to see quarantine, conflicts and a golden record.
+func printQualityTry(ctx context.Context, out io.Writer, st *store.DB, token, url string) {
+	q, err := st.ListQuarantine(ctx, store.QuarantineFilter{Limit: 1000})
+	if err != nil {
+		return
+	}
+	conflicts, err := st.ListConflicts(ctx, store.ConflictFilter{Status: store.ConflictOpen, Limit: 1000})
+	if err != nil {
+		return
+	}
+	fmt.Fprintf(out, "\n质量与合并 quality and merge: %d quarantine entries open, %d conflicts open\n", len(q), len(conflicts))
+	curl := func(path string) {
+		fmt.Fprintf(out, "  curl -H 'Authorization: Bearer %s' '%s/api/v1/%s'\n", token, url, path)
+	}
+	curl("quarantine?resource=PS-POP-001&limit=3")
+	curl("quarantine?rule=citizen_id&limit=3")
+	curl("quality/fixes?limit=3")
+	curl("quality/scorecards")
+	curl("conflicts?status=open&limit=3")
+	if len(conflicts) > 0 {
+		c := conflicts[0]
+		typ := strings.ReplaceAll(c.SubjectType, "_", "-")
+		curl("subjects/" + typ + "/" + c.SubjectID)
+		curl("subjects/" + typ + "/" + c.SubjectID + "/history?field=" + c.Field)
+		fmt.Fprintf(out, "  # 数据局裁决 the bureau decides:\n  curl -X POST -H 'Authorization: Bearer %s' -d '{\"decision\":\"source_must_correct\",\"note\":\"请公安局核实\"}' '%s/api/v1/conflicts/%d/decision'\n", token, url, c.ID)
+		fmt.Fprintf(out, "  # 对该字段提出异议 file an objection on the field (as the data subject, through the service window):\n  curl -X POST -H 'Authorization: Bearer %s' -d '{\"subject_type\":\"%s\",\"subject_id\":\"%s\",\"field\":\"%s\",\"reason\":\"姓名有误\",\"filer\":{\"kind\":\"subject\",\"id\":\"%s\"}}' '%s/api/v1/objections'\n",
+			token, c.SubjectType, c.SubjectID, c.Field, c.SubjectID, url)
 	}
 }
 

@@ -7,15 +7,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/hub/ingest"
 	"github.com/tongban/tongban/hub/store"
 )
 
 type counter interface {
 	CountRecords(ctx context.Context) ([]store.ResourceCount, error)
+	OpenQuarantineKeys(ctx context.Context, resource string) (int64, error)
 }
 
-// waitSynced prints progress until every resource holds its expected number
-// of live records at the hub.
+// waitSynced prints progress until every resource's expected rows are at
+// the hub: live in the department library or held in quarantine.
 func waitSynced(ctx context.Context, out io.Writer, st counter, depts []*department, timeout time.Duration, hubErr <-chan error, agentErr <-chan error) error {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(time.Second)
@@ -39,7 +41,11 @@ func waitSynced(ctx context.Context, out io.Writer, st counter, depts []*departm
 		var parts []string
 		finished := true
 		for _, d := range depts {
-			n := byRes[d.resource]
+			q, err := st.OpenQuarantineKeys(ctx, d.resource)
+			if err != nil {
+				return fmt.Errorf("demo: read progress: %w", err)
+			}
+			n := byRes[d.resource] + q
 			done += n
 			parts = append(parts, fmt.Sprintf("%s %d/%d", d.resource, n, d.expected))
 			if n < int64(d.expected) {
@@ -66,4 +72,21 @@ func waitSynced(ctx context.Context, out io.Writer, st counter, depts []*departm
 		case <-tick.C:
 		}
 	}
+}
+
+// waitMerged waits until the ingester has finished the group in flight:
+// called once every row is stored, it means the merge of every row is done.
+func waitMerged(ctx context.Context, stats func() ingest.Stats, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for stats().Busy {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("demo: the hub was still merging after %s", timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }

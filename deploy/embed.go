@@ -8,3 +8,12 @@ import "embed"
 //
 //go:embed catalog
 var Catalog embed.FS
+
+// Calendar is the working-day calendar under calendar/: public holidays and
+// make-up working days from the State Council notices.
+//
+//go:embed calendar/cn-public-holidays.yaml
+var Calendar []byte
+
+// CalendarFile is the name Calendar is read under, for messages.
+const CalendarFile = "deploy/calendar/cn-public-holidays.yaml (built in)"

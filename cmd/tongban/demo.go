@@ -19,6 +19,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".demo", "working directory (wiped at start)")
 	rows := fs.Int("rows", 100_000, "rows to generate in all three department tables together")
+	defects := fs.Int("defects", 20, "rows with each kind of seeded defect per table (wrong check digits, impossible dates, bad codes, conflicting names, full-width variants, legacy 15-digit IDs); 0 for clean data")
 	seed := fs.Int64("seed", 1, "seed of the generated data")
 	listen := fs.String("listen", "127.0.0.1:8080", "hub API address")
 	mysqlDSN := fs.String("mysql-dsn", "", "put the department databases on this MySQL/MariaDB server (e.g. root@tcp(127.0.0.1:3306)/) instead of the in-process ones")
@@ -39,7 +40,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(logger) // libraries that log through the default logger follow -v too
 	return demo.Run(ctx, demo.Config{
-		Dir: *dir, Rows: *rows, Seed: *seed, Listen: *listen, MySQLDSN: *mysqlDSN,
+		Dir: *dir, Rows: *rows, Defects: *defects, Seed: *seed, Listen: *listen, MySQLDSN: *mysqlDSN,
 		Check: *check, Timeout: *timeout, Interval: *interval, Logger: logger, Out: stdout,
 	})
 }

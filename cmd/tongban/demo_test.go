@@ -29,8 +29,13 @@ func TestDemoCheck(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo -check exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	for _, want := range []string{"PS-POP-001  source 3000, at hub 3000, missing 0, extra 0, differing 0",
-		"MR-LP-001   source 1200, at hub 1200", "CA-MAR-001  source 1800, at hub 1800", "every source row arrived exactly once"} {
+	// The default -defects 20 seeds 20 rows of each defect kind per table.
+	for _, want := range []string{
+		"OK   PS-POP-001  source 3000, at hub 2920, missing 0, extra 0, differing 0; quarantined 80 of 80 expected, unexpected 0; upgraded IDs 20",
+		"OK   MR-LP-001   source 1200, at hub 1160, missing 0, extra 0, differing 0; quarantined 40 of 40 expected, unexpected 0",
+		"OK   CA-MAR-001  source 1800, at hub 1780, missing 0, extra 0, differing 0; quarantined 20 of 20 expected, unexpected 0",
+		"every clean source row arrived exactly once", "OK   golden records:", "OK   name conflicts:",
+		"conflicts are exactly the seeded ones"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out.String())
 		}

@@ -3,6 +3,10 @@
 //	tongban token create -config deploy/hub.yaml -name NAME (-dept CODE | -admin)
 //	tongban token list   -config deploy/hub.yaml
 //	tongban token revoke -config deploy/hub.yaml ID
+//	tongban quarantine list -config deploy/hub.yaml [-dept] [-resource] [-rule] [-field] [-status] [-limit]
+//	tongban quality scorecard -config deploy/hub.yaml
+//	tongban audit verify -config deploy/hub.yaml
+//	tongban audit list -config deploy/hub.yaml [-dept] [-resource] [-subject] [-since] [-until] [-limit]
 //	tongban demo [flags]
 //	tongban bench [flags]
 //	tongban help
@@ -44,12 +48,36 @@ usage:
                                      list tokens (never their secrets)
   tongban token revoke -config hub.yaml ID
                                      revoke a token by id
+  tongban quarantine list -config hub.yaml [-dept CODE] [-resource CODE] [-rule KIND]
+                          [-field NAME] [-status open|closed|all] [-limit 100]
+                                     list quarantined records (隔离区), oldest first
+  tongban quality scorecard -config hub.yaml
+                                     the latest quality scorecard of every resource
+  tongban ca init [-dir data/ca] [-name CN]
+                                     create the hub's own CA (key 0600, never overwritten)
+  tongban ca show [-dir data/ca]     the CA certificate and its SM3 fingerprint
+  tongban ca server-cert [-dir data/ca] -host H [-host H2] [-out DIR] [-days 365]
+                                     issue the sharing listener's server certificate
+  tongban dept create -config hub.yaml -dept CODE [-dir data/ca] [-out DIR] [-days 365]
+                      [-cert=false] [-name NAME]
+                                     a department identity: an API token (printed once)
+                                     and a client certificate for mutual TLS (files in -out)
+  tongban dept certs -config hub.yaml [-dept CODE]
+                                     list department certificates (never their keys)
+  tongban dept revoke-cert -config hub.yaml SERIAL
+                                     revoke a department certificate
+  tongban audit verify -config hub.yaml
+                                     check the audit log's SM3 hash chain; exit 1 naming
+                                     the first edited, deleted or inserted entry
+  tongban audit list -config hub.yaml [-dept CODE] [-resource CODE] [-subject [TYPE:]ID]
+                     [-action A] [-actor TOKEN] [-since T] [-until T] [-limit 100] [-before SEQ] [-json]
+                                     query the audit log (数据使用记录), newest first
   tongban demo [flags]               run the end-to-end demo (tongban demo -h)
   tongban bench [-rows N]            measure the hot paths against their baselines
                                      on MariaDB (tongban bench -h)
   tongban help                       this text
 
--config defaults to deploy/hub.yaml; the token commands use its store.
+-config defaults to deploy/hub.yaml; the token, quarantine, quality and audit commands use its store.
 `
 
 // run dispatches to a subcommand and returns the exit status: 0 done,
@@ -63,6 +91,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "token":
 		err = runToken(ctx, args[1:], stdout, stderr)
+	case "ca":
+		err = runCA(ctx, args[1:], stdout, stderr)
+	case "dept":
+		err = runDept(ctx, args[1:], stdout, stderr)
+	case "audit":
+		err = runAudit(ctx, args[1:], stdout, stderr)
+	case "quarantine", "quality":
+		err = runQuality(ctx, args, stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "bench":

@@ -60,6 +60,7 @@ type Config struct {
 	Merge      MergeStore       // golden records, conflicts, notifications (merge.go)
 	Quality    QualityStore     // quarantine, fixes, scorecards (quality.go)
 	Objections ObjectionService // objections on public data (objections.go)
+	Sharing    SharingService   // applications, grants, scenarios, the three lists (sharing.go)
 	Registry   *prometheus.Registry
 	Logger     *slog.Logger
 }
@@ -72,6 +73,7 @@ type server struct {
 	merge    MergeStore
 	quality  QualityStore
 	objs     ObjectionService
+	sharing  SharingService
 	log      *slog.Logger
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
@@ -88,7 +90,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
-		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections,
+		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections, sharing: cfg.Sharing,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongban_hub_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -131,6 +133,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.objs != nil {
 		s.objectionRoutes(rt)
+	}
+	if s.sharing != nil {
+		s.sharingRoutes(rt)
 	}
 	routes.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	handle("GET /healthz", s.healthz)

@@ -23,6 +23,18 @@ type Store interface {
 	AddDeadLetter(ctx context.Context, d store.DeadLetter) error
 }
 
+// QualityStore keeps quarantine entries and quality fixes (*store.DB).
+type QualityStore interface {
+	UpdateQuarantine(ctx context.Context, ups []store.QuarantineUpdate) (store.QuarantineResult, error)
+	RecordFixes(ctx context.Context, fixes []store.QualityFix) error
+}
+
+// Merger merges the subjects whose source records changed into golden
+// records (package merge).
+type Merger interface {
+	Merge(ctx context.Context, refs []store.SubjectRef) error
+}
+
 // Config of an Ingester. Zero values take the defaults named on each field.
 type Config struct {
 	Brokers         []string // Kafka bootstrap addresses; required
@@ -34,6 +46,14 @@ type Config struct {
 	Catalog  Catalog               // required; *catalog.Catalog
 	Registry prometheus.Registerer // metrics are registered here; required
 	Logger   *slog.Logger          // slog.Default()
+
+	// Quality, when set, turns on the quality checks: every upsert is checked
+	// against its resource's rules; failures are quarantined here instead of
+	// stored. Without it every record is stored unchecked.
+	Quality QualityStore
+	// Merger, when set, is called after every store commit with the
+	// subjects that changed, before the offsets are committed.
+	Merger Merger
 
 	// MaxGroupMessages bounds the messages applied in one store transaction
 	// (64); MaxGroupRows bounds their rows (20000; a single larger message is

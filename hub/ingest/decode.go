@@ -61,7 +61,12 @@ type versionLookup func(ctx context.Context, resource, fp string) (v knownVersio
 // decoded is a message that passed every check.
 type decoded struct {
 	meta    wire.Meta
+	res     *catalog.Resource
 	records []store.Record
+	// values holds each upsert record's field values (nil for tombstones)
+	// when the resource has quality rules or a subject, for the checks and
+	// the subject key.
+	values []map[string]any
 }
 
 // decodeMessage checks one message and turns its rows into records. A
@@ -90,11 +95,11 @@ func decodeMessage(ctx context.Context, cat Catalog, versions versionLookup, msg
 		return decoded{}, reject(ReasonFingerprint, "resource %s has no schema version with fingerprint %q (header says version %d; known versions %v, current fingerprint %s)",
 			res.Code, meta.Fingerprint, meta.SchemaVersion, known, res.Schema.Fingerprint()), nil
 	}
-	recs, rj := decodeRows(res, kv, meta, msg.Value, now)
+	recs, values, rj := decodeRows(res, kv, meta, msg.Value, now)
 	if rj != nil {
 		return decoded{}, rj, nil
 	}
-	return decoded{meta: meta, records: recs}, nil, nil
+	return decoded{meta: meta, res: res, records: recs, values: values}, nil, nil
 }
 
 func checkHeaderText(m wire.Meta) *rejection {
@@ -115,63 +120,88 @@ func checkHeaderText(m wire.Meta) *rejection {
 // schema version the sender used and converts every row to a record of the
 // current catalog schema. It never panics on hostile input: a panic inside
 // the Arrow reader becomes a rejection.
-func decodeRows(res *catalog.Resource, kv knownVersion, meta wire.Meta, payload []byte, now time.Time) (recs []store.Record, rej *rejection) {
+func decodeRows(res *catalog.Resource, kv knownVersion, meta wire.Meta, payload []byte, now time.Time) (recs []store.Record, values []map[string]any, rej *rejection) {
 	defer func() {
 		if p := recover(); p != nil {
-			recs, rej = nil, reject(ReasonDecode, "arrow batch could not be read: %v", p)
+			recs, values, rej = nil, nil, reject(ReasonDecode, "arrow batch could not be read: %v", p)
 		}
 	}()
 	rec, err := wire.DecodeRecord(payload)
 	if err != nil {
-		return nil, reject(ReasonDecode, "%v", err)
+		return nil, nil, reject(ReasonDecode, "%v", err)
 	}
 	defer rec.Release()
 
 	cols, rj := mapColumns(res, kv, meta.Op, rec.Schema())
 	if rj != nil {
-		return nil, rj
+		return nil, nil, rj
 	}
+	wantValues := meta.Op != wire.OpDelete && (len(res.Rules) > 0 || res.SubjectKeyField() != "")
 	n := int(rec.NumRows())
 	recs = make([]store.Record, 0, n)
+	if wantValues {
+		values = make([]map[string]any, 0, n)
+	}
 	keyParts := make([]string, len(res.PrimaryKey))
 	var buf bytes.Buffer
 	verCol := rec.Column(cols.version)
 	for i := 0; i < n; i++ {
 		if verCol.IsNull(i) {
-			return nil, reject(ReasonRows, "row %d: %s is null", i, schemas.VersionColumn)
+			return nil, nil, reject(ReasonRows, "row %d: %s is null", i, schemas.VersionColumn)
 		}
 		version, _ := wire.Value(verCol, i).(int64)
 		for k, c := range cols.key {
 			col := rec.Column(c.index)
 			if col.IsNull(i) {
-				return nil, reject(ReasonRows, "row %d: primary-key field %q is null", i, res.PrimaryKey[k])
+				return nil, nil, reject(ReasonRows, "row %d: primary-key field %q is null", i, res.PrimaryKey[k])
 			}
 			keyParts[k] = c.text(col, i)
 		}
 		key := wire.RecordKey(keyParts)
 		if !utf8.ValidString(key) {
-			return nil, reject(ReasonRows, "row %d: primary key is not valid UTF-8", i)
+			return nil, nil, reject(ReasonRows, "row %d: primary key is not valid UTF-8", i)
 		}
 		if key == "" {
-			return nil, reject(ReasonRows, "row %d: primary key is empty", i)
+			return nil, nil, reject(ReasonRows, "row %d: primary key is empty", i)
 		}
 		if nr := utf8.RuneCountInString(key); nr > maxKeyRunes {
-			return nil, reject(ReasonRows, "row %d: primary key is %d characters long (at most %d)", i, nr, maxKeyRunes)
+			return nil, nil, reject(ReasonRows, "row %d: primary key is %d characters long (at most %d)", i, nr, maxKeyRunes)
 		}
 		r := store.Record{
 			Resource: res.Code, Key: key, Dept: meta.Dept, Version: version,
 			Deleted: meta.Op == wire.OpDelete, BatchID: meta.BatchID, IngestedAt: now,
 		}
 		if !r.Deleted {
+			var vals map[string]any
+			if wantValues {
+				vals = make(map[string]any, len(res.Schema.Fields))
+			}
 			buf.Reset()
-			if rj := writeData(&buf, res, cols.fields, rec, i); rj != nil {
-				return nil, rj
+			if rj := writeData(&buf, res, cols.fields, rec, i, vals); rj != nil {
+				return nil, nil, rj
 			}
 			r.Data = json.RawMessage(bytes.Clone(buf.Bytes()))
+			if wantValues {
+				values = append(values, vals)
+				r.Subject = subjectOf(res, vals)
+			}
+		} else if wantValues {
+			values = append(values, nil)
 		}
 		recs = append(recs, r)
 	}
-	return recs, nil
+	return recs, values, nil
+}
+
+// subjectOf returns the subject key of a record's values ("" when the
+// resource has no subject or the value is not text).
+func subjectOf(res *catalog.Resource, vals map[string]any) string {
+	f := res.SubjectKeyField()
+	if f == "" {
+		return ""
+	}
+	s, _ := vals[f].(string)
+	return s
 }
 
 // column is where a catalog field's values are in the batch (index -1: not
@@ -327,7 +357,8 @@ func mapColumns(res *catalog.Resource, kv knownVersion, op wire.Op, as *arrow.Sc
 
 // writeData writes row i as a JSON object of the catalog's fields, in
 // catalog order; a field the sender's version lacks is null.
-func writeData(buf *bytes.Buffer, res *catalog.Resource, cols []column, rec arrow.RecordBatch, i int) *rejection {
+// When vals is not nil it also receives every field's value.
+func writeData(buf *bytes.Buffer, res *catalog.Resource, cols []column, rec arrow.RecordBatch, i int, vals map[string]any) *rejection {
 	buf.WriteByte('{')
 	for j, f := range res.Schema.Fields {
 		if j > 0 {
@@ -339,9 +370,15 @@ func writeData(buf *bytes.Buffer, res *catalog.Resource, cols []column, rec arro
 		c := cols[j]
 		if c.index < 0 {
 			buf.WriteString("null")
+			if vals != nil {
+				vals[f.Name] = nil
+			}
 			continue
 		}
 		v := c.value(rec.Column(c.index), i)
+		if vals != nil {
+			vals[f.Name] = v
+		}
 		if s, ok := v.(string); ok && !utf8.ValidString(s) {
 			return reject(ReasonRows, "row %d: field %q is not valid UTF-8", i, f.Name)
 		}

@@ -157,13 +157,22 @@ func (r *running) stop(t testing.TB) {
 }
 
 func (e *env) start(group string, st Store) *running {
+	return e.startWith(group, st, nil)
+}
+
+// startWith starts an ingester whose config is adjusted by edit (if not nil).
+func (e *env) startWith(group string, st Store, edit func(*Config)) *running {
 	e.t.Helper()
 	if st == nil {
 		st = e.db
 	}
 	reg := prometheus.NewRegistry()
-	in, err := New(Config{Brokers: e.brokers, Topic: testTopic, DeadLetterTopic: testDLQ, GroupID: group,
-		Store: st, Catalog: e.cat, Registry: reg, Logger: testLogger(e.t), MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond})
+	cfg := Config{Brokers: e.brokers, Topic: testTopic, DeadLetterTopic: testDLQ, GroupID: group,
+		Store: st, Catalog: e.cat, Registry: reg, Logger: testLogger(e.t), MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}
+	if edit != nil {
+		edit(&cfg)
+	}
+	in, err := New(cfg)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -135,7 +135,10 @@ func (in *Ingester) Run(ctx context.Context) error {
 		if g == nil || len(g.msgs) == 0 {
 			return nil
 		}
-		if err := in.handle(ctx, g); err != nil {
+		in.stats.setBusy(true)
+		err = in.handle(ctx, g)
+		in.stats.setBusy(false)
+		if err != nil {
 			log.WarnContext(ctx, "ingest: stopped with a group not applied; it will be redelivered", "messages", len(g.msgs), "err", err)
 			return nil
 		}
@@ -149,6 +152,7 @@ func (in *Ingester) Run(ctx context.Context) error {
 type pending struct {
 	msg kafka.Message
 	dec decoded
+	chk checked
 	rej *rejection
 }
 
@@ -251,14 +255,28 @@ func (in *Ingester) fetchBlocking(ctx context.Context) (kafka.Message, error) {
 func (in *Ingester) process(ctx context.Context, m kafka.Message) (*pending, error) {
 	var p *pending
 	err := in.retry(ctx, "schema_versions", func(actx context.Context) error {
-		d, rej, err := decodeMessage(actx, in.cfg.Catalog, in.versions.lookup, m, time.Now().UTC())
+		now := time.Now().UTC()
+		d, rej, err := decodeMessage(actx, in.cfg.Catalog, in.versions.lookup, m, now)
 		if err != nil {
 			return err
 		}
 		p = &pending{msg: m, dec: d, rej: rej}
 		return nil
 	})
-	return p, err
+	if err != nil || p.rej != nil {
+		return p, err
+	}
+	if in.cfg.Quality == nil {
+		p.chk = checked{apply: p.dec.records, passed: len(p.dec.records)}
+		return p, nil
+	}
+	chk, cerr := checkQuality(&p.dec, time.Now())
+	if cerr != nil {
+		p.rej = reject(ReasonRows, "%v", cerr)
+		return p, nil
+	}
+	p.chk = chk
+	return p, nil
 }
 
 // handle writes the group's dead letters, applies its records in one
@@ -272,13 +290,18 @@ func (in *Ingester) handle(ctx context.Context, g *group) error {
 		}
 	}
 	var (
-		res     store.ApplyResult
-		elapsed time.Duration
+		res                   store.ApplyResult
+		elapsed, qTook, mTook time.Duration
 	)
 	if g.rows > 0 {
+		qStart := time.Now()
+		if err := in.writeQuality(ctx, g); err != nil {
+			return err
+		}
+		qTook = time.Since(qStart)
 		recs := make([]store.Record, 0, g.rows)
 		for _, p := range g.accepted {
-			recs = append(recs, p.dec.records...)
+			recs = append(recs, p.chk.apply...)
 		}
 		r, el, invalid, err := in.applyRecords(ctx, recs)
 		if err != nil {
@@ -294,6 +317,11 @@ func (in *Ingester) handle(ctx context.Context, g *group) error {
 			}
 		}
 		in.metrics.storeWrite.Observe(elapsed.Seconds())
+		mStart := time.Now()
+		if err := in.merge(ctx, res.Subjects); err != nil {
+			return err
+		}
+		mTook = time.Since(mStart)
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
 	err := in.reader.CommitMessages(cctx, g.msgs...)
@@ -309,6 +337,7 @@ func (in *Ingester) handle(ctx context.Context, g *group) error {
 	if len(g.accepted) > 0 {
 		for _, p := range g.accepted {
 			in.metrics.batchRows.Observe(float64(len(p.dec.records)))
+			in.observeQuality(g.resource, &p.chk)
 		}
 		in.metrics.messages.WithLabelValues("applied").Add(float64(len(g.accepted)))
 		in.metrics.rows.WithLabelValues(g.resource, "applied").Add(float64(res.Applied))
@@ -316,9 +345,77 @@ func (in *Ingester) handle(ctx context.Context, g *group) error {
 		in.metrics.lastIngest.WithLabelValues(g.resource).Set(float64(now.UnixNano()) / 1e9)
 		in.stats.applied(g.resource, int64(len(g.accepted)), int64(res.Applied), int64(res.Skipped), now)
 		log.DebugContext(ctx, "ingest: group applied", "resource", g.resource, "messages", len(g.accepted),
-			"rows", g.rows, "applied", res.Applied, "skipped", res.Skipped, "store_write", elapsed)
+			"rows", g.rows, "applied", res.Applied, "skipped", res.Skipped, "store_write", elapsed,
+			"quality_write", qTook, "merge", mTook, "subjects", len(res.Subjects))
 	}
 	return nil
+}
+
+// writeQuality records the group's quarantine updates and fixes, retrying
+// store failures.
+func (in *Ingester) writeQuality(ctx context.Context, g *group) error {
+	if in.cfg.Quality == nil {
+		return nil
+	}
+	var (
+		ups   []store.QuarantineUpdate
+		fixes []store.QualityFix
+	)
+	for _, p := range g.accepted {
+		ups = append(ups, p.chk.quarantine...)
+		fixes = append(fixes, p.chk.fixes...)
+	}
+	if len(ups) == 0 && len(fixes) == 0 {
+		return nil
+	}
+	return in.retry(ctx, "quarantine", func(actx context.Context) error {
+		if len(fixes) > 0 {
+			if err := in.cfg.Quality.RecordFixes(actx, fixes); err != nil {
+				return err
+			}
+		}
+		if len(ups) > 0 {
+			if _, err := in.cfg.Quality.UpdateQuarantine(actx, ups); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// merge hands the changed subjects to the merger, retrying failures (a
+// merge recomputes golden records from the stored source records, so a
+// retry or a redelivery is harmless).
+func (in *Ingester) merge(ctx context.Context, refs []store.SubjectRef) error {
+	if in.cfg.Merger == nil || len(refs) == 0 {
+		return nil
+	}
+	start := time.Now()
+	err := in.retry(ctx, "merge", func(actx context.Context) error {
+		return in.cfg.Merger.Merge(actx, refs)
+	})
+	in.metrics.mergeSeconds.Observe(time.Since(start).Seconds())
+	return err
+}
+
+// observeQuality counts one message's check results.
+func (in *Ingester) observeQuality(resource string, c *checked) {
+	if in.cfg.Quality == nil {
+		return
+	}
+	if n := c.passed - c.fixed; n > 0 {
+		in.metrics.checks.WithLabelValues(resource, "passed").Add(float64(n))
+	}
+	if c.fixed > 0 {
+		in.metrics.checks.WithLabelValues(resource, "fixed").Add(float64(c.fixed))
+	}
+	if c.failed > 0 {
+		in.metrics.checks.WithLabelValues(resource, "quarantined").Add(float64(c.failed))
+	}
+	for k, n := range c.violations {
+		in.metrics.violations.WithLabelValues(resource, k.field, k.rule).Add(float64(n))
+	}
+	in.stats.quality(resource, int64(c.failed), int64(c.fixed))
 }
 
 // applyRecords writes records in one transaction, retrying database
@@ -351,7 +448,7 @@ func (in *Ingester) applyEach(ctx context.Context, g *group) (store.ApplyResult,
 		refused []*pending
 	)
 	for _, p := range g.accepted {
-		r, el, invalid, err := in.applyRecords(ctx, p.dec.records)
+		r, el, invalid, err := in.applyRecords(ctx, p.chk.apply)
 		if err != nil {
 			return total, elapsed, err
 		}
@@ -362,6 +459,7 @@ func (in *Ingester) applyEach(ctx context.Context, g *group) (store.ApplyResult,
 		}
 		total.Applied += r.Applied
 		total.Skipped += r.Skipped
+		total.Subjects = append(total.Subjects, r.Subjects...)
 		elapsed += el
 		kept = append(kept, p)
 	}

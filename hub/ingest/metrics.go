@@ -17,6 +17,9 @@ type metrics struct {
 	storeErrors   *prometheus.CounterVec // op
 	lastIngest    *prometheus.GaugeVec   // resource; Unix seconds
 	lag           prometheus.GaugeFunc   // messages behind, from the reader
+	checks        *prometheus.CounterVec // resource, result: passed | fixed | quarantined
+	violations    *prometheus.CounterVec // resource, field, rule
+	mergeSeconds  prometheus.Histogram   // seconds per merge of a group's subjects
 	collectors    []prometheus.Collector
 }
 
@@ -62,6 +65,19 @@ func newMetrics(topic string, lag func() float64) *metrics {
 			Help:        "Messages between the last fetched offset and the partition's high watermark (kafka-go reader lag).",
 			ConstLabels: prometheus.Labels{"topic": topic},
 		}, lag),
+		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongban_quality_checks_total",
+			Help: "Upsert records checked against the catalog's quality rules at ingest, by resource and result (passed, fixed: passed after a fix such as a citizen-ID upgrade, quarantined).",
+		}, []string{"resource", "result"}),
+		violations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tongban_quality_violations_total",
+			Help: "Rule violations found at ingest, by resource, field and rule.",
+		}, []string{"resource", "field", "rule"}),
+		mergeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tongban_hub_ingest_merge_seconds",
+			Help:    "Duration of merging the subjects a group of messages changed into golden records.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
+		}),
 	}
 	for _, r := range []string{ReasonHeaders, ReasonUnknownResource, ReasonWrongDept, ReasonFingerprint, ReasonDecode, ReasonColumns, ReasonRows} {
 		m.deadLetters.WithLabelValues(r)
@@ -70,7 +86,7 @@ func newMetrics(topic string, lag func() float64) *metrics {
 		m.messages.WithLabelValues(o)
 	}
 	m.collectors = []prometheus.Collector{m.messages, m.rows, m.batchRows, m.groupMessages, m.storeWrite,
-		m.deadLetters, m.storeErrors, m.lastIngest, m.lag}
+		m.deadLetters, m.storeErrors, m.lastIngest, m.lag, m.checks, m.violations, m.mergeSeconds}
 	return m
 }
 

@@ -10,11 +10,13 @@ import (
 // ResourceStats counts what ingest did for one resource since start.
 type ResourceStats struct {
 	Resource    string    `json:"resource"`
-	Batches     int64     `json:"batches"`      // accepted messages
-	RowsApplied int64     `json:"rows_applied"` // rows written (new or newer versions)
-	RowsSkipped int64     `json:"rows_skipped"` // rows older than the stored version
-	DeadLetters int64     `json:"dead_letters"` // rejected messages naming this resource
-	LastIngest  time.Time `json:"last_ingest"`  // last committed group with rows of this resource
+	Batches     int64     `json:"batches"`          // accepted messages
+	RowsApplied int64     `json:"rows_applied"`     // rows written (new or newer versions)
+	RowsSkipped int64     `json:"rows_skipped"`     // rows older than the stored version
+	DeadLetters int64     `json:"dead_letters"`     // rejected messages naming this resource
+	Quarantined int64     `json:"rows_quarantined"` // upserts failing a quality rule
+	Fixed       int64     `json:"rows_fixed"`       // upserts stored after a fix (citizen-ID upgrade)
+	LastIngest  time.Time `json:"last_ingest"`      // last committed group with rows of this resource
 }
 
 // Stats is a snapshot of the ingest counters since start.
@@ -24,12 +26,16 @@ type Stats struct {
 	DeadLetters       int64            `json:"dead_letters"`
 	DeadLettersByKind map[string]int64 `json:"dead_letters_by_reason"`
 	// RetryErrors counts failed store or Kafka attempts that were retried.
-	RetryErrors int64           `json:"retry_errors"`
-	LastError   string          `json:"last_error,omitempty"`
-	LastErrorAt time.Time       `json:"last_error_at,omitzero"`
-	Retrying    bool            `json:"retrying"` // the current group is waiting for the store or Kafka
-	Lag         int64           `json:"lag"`
-	Resources   []ResourceStats `json:"resources"` // by resource code
+	RetryErrors int64     `json:"retry_errors"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+	Retrying    bool      `json:"retrying"` // the current group is waiting for the store or Kafka
+	// Busy is true while a fetched group is being written (quarantine,
+	// department library, merge) and committed. Once every expected row is
+	// in the store, Busy false means their merge has finished too.
+	Busy      bool            `json:"busy"`
+	Lag       int64           `json:"lag"`
+	Resources []ResourceStats `json:"resources"` // by resource code
 }
 
 // statsBook keeps Stats under a mutex.
@@ -74,6 +80,20 @@ func (b *statsBook) applied(resource string, batches, applied, skipped int64, at
 	rs.RowsApplied += applied
 	rs.RowsSkipped += skipped
 	rs.LastIngest = at
+}
+
+func (b *statsBook) quality(resource string, quarantined, fixed int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	rs := b.resource(resource)
+	rs.Quarantined += quarantined
+	rs.Fixed += fixed
+}
+
+func (b *statsBook) setBusy(busy bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.s.Busy = busy
 }
 
 func (b *statsBook) group() {

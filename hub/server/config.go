@@ -32,7 +32,8 @@ type Config struct {
 	Store      store.Config
 	CatalogDir string
 	// CalendarFile is the working-day calendar (public holidays and make-up
-	// working days) that objection deadlines are counted on.
+	// working days) that objection deadlines are counted on; empty means the
+	// copy of deploy/calendar/cn-public-holidays.yaml built into the binary.
 	CalendarFile string
 	Quality      QualityConfig
 	Listen       string
@@ -85,12 +86,11 @@ func DefaultConfig() Config {
 			GroupID:           ingest.DefaultGroupID,
 			GoldenTopicPrefix: "tongban.golden.",
 		},
-		CalendarFile: "deploy/calendar/cn-public-holidays.yaml",
-		Quality:      QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
-		Store:        store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
-		CatalogDir:   "deploy/catalog",
-		Listen:       "127.0.0.1:8080",
-		LogLevel:     "info",
+		Quality:    QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
+		Store:      store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
+		CatalogDir: "deploy/catalog",
+		Listen:     "127.0.0.1:8080",
+		LogLevel:   "info",
 	}
 }
 
@@ -366,9 +366,7 @@ func (p *parser) validate(c *Config) {
 	if c.Quality.ScorecardInterval < time.Second {
 		bad("quality.scorecard_interval", "%s is too short (at least 1s)", c.Quality.ScorecardInterval)
 	}
-	if c.CalendarFile == "" {
-		bad("calendar_file", "required: the working-day calendar file (e.g. deploy/calendar/cn-public-holidays.yaml)")
-	}
+
 	switch c.Store.Driver {
 	case store.DriverSQLite, store.DriverMySQL:
 	default:

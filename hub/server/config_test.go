@@ -94,7 +94,6 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad duration", "quality:\n  scorecard_interval: 5 minutes\n", []string{`hub.yaml:2: quality.scorecard_interval: want a duration such as 30s or 5m, got "5 minutes"`}},
 		{"short interval", "quality:\n  scorecard_interval: 10ms\n", []string{"hub.yaml:2: quality.scorecard_interval: 10ms is too short"}},
 		{"bad golden prefix", "kafka:\n  golden_topic_prefix: \"a b\"\n", []string{`hub.yaml:2: kafka.golden_topic_prefix: "a b" does not make Kafka topic names`}},
-		{"no calendar", "calendar_file: ''\n", []string{"hub.yaml:1: calendar_file: required"}},
 		{"top level list", "- a\n- b\n", []string{"hub.yaml:1: top level: want a mapping of keys, got a list"}},
 		{"yaml syntax", "kafka:\n  brokers: [a\n", []string{"hub.yaml: yaml:"}},
 		{"tab indentation", "kafka:\n\tbrokers: x\n", []string{"hub.yaml: yaml:"}},

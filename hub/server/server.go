@@ -20,6 +20,8 @@ import (
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/hub/api"
 	"github.com/tongban/tongban/hub/ingest"
+	"github.com/tongban/tongban/hub/objection"
+	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/topics"
 )
@@ -37,6 +39,7 @@ type Server struct {
 	cat      *catalog.Catalog
 	reg      *prometheus.Registry
 	ingester *ingest.Ingester
+	feat     *features
 	http     *http.Server
 	listener net.Listener
 
@@ -111,14 +114,24 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 
 	s.reg = prometheus.NewRegistry()
 	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.ingester, err = ingest.New(ingest.Config{
+	s.feat, err = s.newFeatures(ctx)
+	if err != nil {
+		return nil, err
+	}
+	icfg := ingest.Config{
 		Brokers: s.brokers, Topic: cfg.Kafka.IngestTopic, DeadLetterTopic: cfg.Kafka.DeadLetterTopic, GroupID: cfg.Kafka.GroupID,
 		Store: s.db, Catalog: s.cat, Registry: s.reg, Logger: logger,
-	})
+		Merger: ingestMerger{m: s.feat.merger, p: s.feat.publisher},
+	}
+	if cfg.Quality.Checks {
+		icfg.Quality = s.db
+	}
+	s.ingester, err = ingest.New(icfg)
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
-	handler, err := api.New(api.Config{Store: s.db, Catalog: s.cat, Ingest: s.ingester, Registry: s.reg, Logger: logger})
+	handler, err := api.New(api.Config{Store: s.db, Catalog: s.cat, Ingest: s.ingester, Registry: s.reg, Logger: logger,
+		Merge: s.db, Quality: s.db, Objections: s.feat.objections})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -148,6 +161,20 @@ func (s *Server) Start(ctx context.Context) {
 			defer s.ingestWG.Done()
 			if err := s.ingester.Run(runCtx); err != nil {
 				s.fail(fmt.Errorf("hub: ingest: %w", err))
+			}
+		}()
+		// The change feed and the scorecards stop with the ingest (runCtx).
+		s.ingestWG.Add(2)
+		go func() {
+			defer s.ingestWG.Done()
+			if err := s.feat.publisher.Run(runCtx); err != nil {
+				s.fail(fmt.Errorf("hub: golden change feed: %w", err))
+			}
+		}()
+		go func() {
+			defer s.ingestWG.Done()
+			if err := s.feat.scorer.Run(runCtx); err != nil {
+				s.fail(fmt.Errorf("hub: quality scorecards: %w", err))
 			}
 		}()
 		s.httpWG.Add(1)
@@ -257,6 +284,12 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 
 // IngestStats are the ingest counters since start.
 func (s *Server) IngestStats() ingest.Stats { return s.ingester.Stats() }
+
+// Objections is the hub's objection service.
+func (s *Server) Objections() *objection.Service { return s.feat.objections }
+
+// Scorer is the hub's quality scorer.
+func (s *Server) Scorer() *scorecard.Scorer { return s.feat.scorer }
 
 // Config is the configuration the hub runs with.
 func (s *Server) Config() Config { return s.cfg }

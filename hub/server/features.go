@@ -1,0 +1,86 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tongban/tongban/calendar"
+	"github.com/tongban/tongban/deploy"
+	"github.com/tongban/tongban/hub/changefeed"
+	"github.com/tongban/tongban/hub/merge"
+	"github.com/tongban/tongban/hub/objection"
+	"github.com/tongban/tongban/hub/scorecard"
+	"github.com/tongban/tongban/hub/store"
+	"github.com/tongban/tongban/topics"
+)
+
+// features are the parts of the hub built on ingest: the merge into golden
+// records with its change feed, the quality scorecards and objections.
+type features struct {
+	cal        *calendar.Calendar
+	merger     *merge.Merger
+	publisher  *changefeed.Publisher
+	scorer     *scorecard.Scorer
+	objections *objection.Service
+}
+
+// newFeatures builds them on the open store, loaded catalog and running
+// Kafka (where it creates one compacted change topic per base library).
+func (s *Server) newFeatures(ctx context.Context) (*features, error) {
+	f := &features{}
+	var err error
+	if s.cfg.CalendarFile == "" {
+		f.cal, err = calendar.Parse(deploy.Calendar, deploy.CalendarFile)
+	} else {
+		f.cal, err = calendar.Load(s.cfg.CalendarFile)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("hub: calendar_file: %w", err)
+	}
+	specs := map[string]topics.Spec{}
+	for _, spec := range s.cat.Subjects {
+		specs[changefeed.Topic(s.cfg.Kafka.GoldenTopicPrefix, spec.Library)] = topics.Spec{Partitions: s.cfg.Kafka.Partitions, Compact: true}
+	}
+	if len(specs) > 0 {
+		if err := topics.EnsureSpecs(ctx, s.brokers, specs); err != nil {
+			return nil, fmt.Errorf("hub: kafka %v: golden-record change topics: %w", s.brokers, err)
+		}
+	}
+	f.merger, err = merge.New(merge.Config{Store: s.db, Catalog: s.cat, Registry: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	f.publisher, err = changefeed.New(changefeed.Config{Brokers: s.brokers, TopicPrefix: s.cfg.Kafka.GoldenTopicPrefix,
+		Outbox: s.db, Registry: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	f.scorer, err = scorecard.New(scorecard.Config{Store: s.db, Catalog: s.cat, Conflicts: s.db, Registry: s.reg,
+		Logger: s.log, Interval: s.cfg.Quality.ScorecardInterval})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	f.objections, err = objection.New(objection.Config{Store: s.db, Calendar: f.cal, Catalog: s.cat, Registry: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	return f, nil
+}
+
+// ingestMerger is the ingest side of the merge: merge the changed subjects,
+// then wake the change-feed publisher.
+type ingestMerger struct {
+	m *merge.Merger
+	p *changefeed.Publisher
+}
+
+func (im ingestMerger) Merge(ctx context.Context, refs []store.SubjectRef) error {
+	st, err := im.m.Merge(ctx, refs)
+	if err != nil {
+		return err
+	}
+	if st.GoldenChanged > 0 {
+		im.p.Notify()
+	}
+	return nil
+}

@@ -139,6 +139,10 @@ func Run(ctx context.Context, cfg Config) error {
 	hcfg.Kafka.Embedded.Dir = filepath.Join(cfg.Dir, "kafka")
 	hcfg.Store = store.Config{Driver: "sqlite", DSN: filepath.Join(cfg.Dir, "hub.db")}
 	hcfg.CatalogDir = catDir
+	hcfg.Sharing.ListsDir = filepath.Join(cfg.Dir, "sharing")
+	if err := writeEmbedded(deploy.Sharing, "sharing", hcfg.Sharing.ListsDir); err != nil {
+		return err
+	}
 	if cfg.Listen != "" {
 		hcfg.Listen = cfg.Listen
 	}
@@ -240,13 +244,16 @@ func printQualityTry(ctx context.Context, out io.Writer, st *store.DB, token, ur
 	}
 }
 
-func writeCatalog(dir string) error {
-	sub, err := fs.Sub(deploy.Catalog, "catalog")
+func writeCatalog(dir string) error { return writeEmbedded(deploy.Catalog, "catalog", dir) }
+
+// writeEmbedded writes the folder name of an embedded deploy tree to dir.
+func writeEmbedded(tree fs.FS, name, dir string) error {
+	sub, err := fs.Sub(tree, name)
 	if err != nil {
-		return fmt.Errorf("demo: catalog: %w", err)
+		return fmt.Errorf("demo: %s: %w", name, err)
 	}
 	if err := os.CopyFS(dir, sub); err != nil {
-		return fmt.Errorf("demo: write catalog to %s: %w", dir, err)
+		return fmt.Errorf("demo: write %s to %s: %w", name, dir, err)
 	}
 	return nil
 }

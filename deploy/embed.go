@@ -9,6 +9,12 @@ import "embed"
 //go:embed catalog
 var Catalog embed.FS
 
+// Sharing is the example sharing lists under sharing/ (scenarios, negative
+// list, responsibility list).
+//
+//go:embed sharing
+var Sharing embed.FS
+
 // Calendar is the working-day calendar under calendar/: public holidays and
 // make-up working days from the State Council notices.
 //

@@ -249,7 +249,7 @@ func TestBadConfigAndCatalogAreNamed(t *testing.T) {
 	writeFile(t, filepath.Join(cat, "departments.yaml"), catalogDepartments)
 	writeFile(t, filepath.Join(cat, "resources/people.yaml"), strings.Replace(catalogResource, "type: \"decimal(18,2)\"", "type: money", 1))
 	hubCfg := filepath.Join(dir, "hub.yaml")
-	writeFile(t, hubCfg, fmt.Sprintf("store:\n  dsn: %q\ncatalog_dir: %q\nlisten: %q\nkafka:\n  embedded:\n    addr: 127.0.0.1:0\n    dir: %q\n",
+	writeFile(t, hubCfg, fmt.Sprintf("sharing:\n  lists_dir: \"\"\nstore:\n  dsn: %q\ncatalog_dir: %q\nlisten: %q\nkafka:\n  embedded:\n    addr: 127.0.0.1:0\n    dir: %q\n",
 		filepath.Join(dir, "hub.db"), cat, freeAddr(t), filepath.Join(dir, "kafka")))
 	out, err = run(t, "hub", "-config", hubCfg)
 	if err == nil {

@@ -179,6 +179,8 @@ store:
   dsn: %q
 catalog_dir: %q
 listen: %q
+sharing:
+  lists_dir: ""   # the deploy lists name resources this catalog lacks
 `, s.brokerAddr, filepath.Join(s.dir, "hub.db"), filepath.Join(s.dir, "catalog"), s.hubAddr))
 
 	out, err := run(t, "tongban", "token", "create", "-config", s.hubConfig, "-name", "e2e-admin", "-admin")

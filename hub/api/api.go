@@ -18,6 +18,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/time/rate"
 
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/hub/auth"
@@ -61,22 +62,34 @@ type Config struct {
 	Quality    QualityStore     // quarantine, fixes, scorecards (quality.go)
 	Objections ObjectionService // objections on public data (objections.go)
 	Sharing    SharingService   // applications, grants, scenarios, the three lists (sharing.go)
-	Registry   *prometheus.Registry
-	Logger     *slog.Logger
+	// The share endpoint (share.go) needs Sharing, Audit, AuditLog and
+	// ShareRead; without them /share and /audit are absent.
+	Audit       Auditor
+	AuditLog    AuditLister
+	ShareRead   ShareReader
+	ShareLimits ShareLimits
+	// Now is the clock of the rate limits and quotas (time.Now when nil).
+	Now      func() time.Time
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
 }
 
 // server holds the handlers' dependencies.
 type server struct {
-	st       Store
-	cat      *catalog.Catalog
-	ingest   IngestStats
-	merge    MergeStore
-	quality  QualityStore
-	objs     ObjectionService
-	sharing  SharingService
-	log      *slog.Logger
-	requests *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
+	st        Store
+	cat       *catalog.Catalog
+	ingest    IngestStats
+	merge     MergeStore
+	quality   QualityStore
+	objs      ObjectionService
+	sharing   SharingService
+	audit     Auditor
+	auditLog  AuditLister
+	shareRead ShareReader
+	limits    *shareLimiter
+	log       *slog.Logger
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
 }
 
 // New returns the handler of the whole API, /metrics and /healthz. Its own
@@ -91,6 +104,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{
 		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
 		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections, sharing: cfg.Sharing,
+		audit: cfg.Audit, auditLog: cfg.AuditLog, shareRead: cfg.ShareRead,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongban_hub_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -133,6 +147,13 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.objs != nil {
 		s.objectionRoutes(rt)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s.limits = &shareLimiter{cfg: cfg.ShareLimits, now: cfg.Now, rates: map[string]*rate.Limiter{}}
+	if s.sharing != nil && s.audit != nil && s.auditLog != nil && s.shareRead != nil {
+		s.shareRoutes(rt)
 	}
 	if s.sharing != nil {
 		s.sharingRoutes(rt)

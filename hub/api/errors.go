@@ -10,6 +10,8 @@ type apiError struct {
 	status int
 	msg    string
 	field  string
+	// header holds response headers to set, e.g. Retry-After on a 429.
+	header map[string]string
 }
 
 func (e *apiError) Error() string { return e.msg }
@@ -33,6 +35,9 @@ func notFound(field, msg string) *apiError {
 }
 
 func writeError(w http.ResponseWriter, e *apiError) {
+	for k, v := range e.header {
+		w.Header().Set(k, v)
+	}
 	if e.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tongban"`)
 	}

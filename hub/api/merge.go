@@ -25,6 +25,9 @@ type MergeStore interface {
 	DecideConflict(ctx context.Context, id int64, decision, actor, note string, at time.Time) (store.Conflict, error)
 	ListNotifications(ctx context.Context, recipient string, after int64, limit int, unreadOnly bool) ([]store.Notification, error)
 	MarkNotificationRead(ctx context.Context, recipient string, id int64, at time.Time) error
+	// ObjectionMarks are the open objections of a subject (异议标注), shown
+	// on the fields they concern.
+	ObjectionMarks(ctx context.Context, subjectType, subjectID string) ([]store.ObjectionMark, error)
 }
 
 // Merge route defaults and limits.
@@ -84,6 +87,17 @@ type goldenFieldJSON struct {
 	Value      any              `json:"value"`
 	Provenance store.Provenance `json:"provenance"`
 	Conflict   *store.Conflict  `json:"conflict,omitempty"`
+	// Objections are the open objections on the field (异议标注): the
+	// value is disputed until they close.
+	Objections []objectionMarkJSON `json:"objections,omitempty"`
+}
+
+type objectionMarkJSON struct {
+	ID      int64     `json:"id"`
+	Status  string    `json:"status"`
+	FiledAt time.Time `json:"filed_at"`
+	Due     string    `json:"due"`
+	Note    string    `json:"note"`
 }
 
 type subjectJSON struct {
@@ -130,8 +144,17 @@ func (s *server) showSubject(r *http.Request, _ auth.Principal) (any, *apiError)
 			byField[cs[i].Field] = &cs[i]
 		}
 	}
+	marks, err := s.merge.ObjectionMarks(r.Context(), typ, id)
+	if err != nil {
+		return nil, s.internal(r, err)
+	}
+	marksByField := map[string][]objectionMarkJSON{}
+	for _, m := range marks {
+		marksByField[m.Field] = append(marksByField[m.Field], objectionMarkJSON{ID: m.ID, Status: m.Status, FiledAt: m.FiledAt.UTC(), Due: m.Due,
+			Note: "该数据已被提出异议，正在核实 / this value is under objection and being verified"})
+	}
 	for name, f := range g.Fields {
-		out.Fields[name] = goldenFieldJSON{Value: f.Value, Provenance: f.Provenance, Conflict: byField[name]}
+		out.Fields[name] = goldenFieldJSON{Value: f.Value, Provenance: f.Provenance, Conflict: byField[name], Objections: marksByField[name]}
 	}
 	return out, nil
 }

@@ -102,8 +102,24 @@ func TestMergeRoutes(t *testing.T) {
 	if nameConflict == nil || nameConflict["status"] != "open" {
 		t.Fatalf("name field carries no open conflict: %v", name)
 	}
-	if ms := fields["marital_status"].(map[string]any); ms["value"] != "married" || ms["conflict"] != nil {
+	if ms := fields["marital_status"].(map[string]any); ms["value"] != "married" || ms["conflict"] != nil || ms["objections"] != nil {
 		t.Fatalf("marital_status = %v", ms)
+	}
+	if name["objections"] != nil {
+		t.Fatalf("name carries objections before any was filed: %v", name)
+	}
+	// An objection on the name marks the field at once.
+	obj, err := f.db.FileObjection(context.Background(), store.Objection{SubjectType: catalog.SubjectPerson, SubjectID: f.person,
+		Field: "name", Reason: "姓名登记有误", FilerKind: store.FilerSubject, FilerID: f.person, FiledBy: "t",
+		FiledAt: time.Now(), MarkedAt: time.Now(), DecideDue: "2026-12-01"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, body, _ = f.call("GET", subject, f.admin, ""); true {
+		marks, _ := body["fields"].(map[string]any)["name"].(map[string]any)["objections"].([]any)
+		if len(marks) != 1 || marks[0].(map[string]any)["id"] != float64(obj.ID) || marks[0].(map[string]any)["due"] != "2026-12-01" {
+			t.Fatalf("name objections = %v, want the objection %d due 2026-12-01", marks, obj.ID)
+		}
 	}
 	if cs := body["conflicts"].([]any); len(cs) != 1 || body["library"] != "population" || body["revision"] != 1.0 {
 		t.Fatalf("subject = %v", body)

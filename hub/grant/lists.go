@@ -130,6 +130,11 @@ const (
 // against cat. Each file holds any of the top-level keys scenarios,
 // negative and responsibilities.
 func LoadDir(dir string, cat *catalog.Catalog) (*Lists, error) {
+	if info, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("grant: sharing lists: %w", err)
+	} else if !info.IsDir() {
+		return nil, fmt.Errorf("grant: sharing lists: %s is not a directory", dir)
+	}
 	names, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
 		return nil, fmt.Errorf("grant: sharing lists %s: %w", dir, err)

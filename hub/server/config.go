@@ -36,6 +36,7 @@ type Config struct {
 	// copy of deploy/calendar/cn-public-holidays.yaml built into the binary.
 	CalendarFile string
 	Quality      QualityConfig
+	Sharing      SharingConfig
 	Listen       string
 	LogLevel     string
 }
@@ -53,6 +54,18 @@ type KafkaConfig struct {
 	// GoldenTopicPrefix prefixes the base library name in the name of each
 	// compacted golden-record change topic.
 	GoldenTopicPrefix string
+}
+
+// SharingConfig is the sharing section.
+type SharingConfig struct {
+	// ListsDir holds the bureau's scenario, negative and responsibility
+	// lists (*.yaml); "" means none.
+	ListsDir string
+	// Rate and Burst limit each department's share calls per second;
+	// DailyQuota bounds them per day (0: no quota).
+	Rate       float64
+	Burst      int
+	DailyQuota int
 }
 
 // QualityConfig is the quality section.
@@ -87,6 +100,7 @@ func DefaultConfig() Config {
 			GoldenTopicPrefix: "tongban.golden.",
 		},
 		Quality:    QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
+		Sharing:    SharingConfig{ListsDir: "deploy/sharing", Rate: 50, Burst: 100},
 		Store:      store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
 		CatalogDir: "deploy/catalog",
 		Listen:     "127.0.0.1:8080",
@@ -274,6 +288,20 @@ func boolean(dst *bool) func(*yaml.Node) error {
 	}
 }
 
+func number(dst *float64) func(*yaml.Node) error {
+	return func(n *yaml.Node) error {
+		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") {
+			return fmt.Errorf("want a number, got %s", kindName(n))
+		}
+		v, err := strconv.ParseFloat(n.Value, 64)
+		if err != nil {
+			return fmt.Errorf("want a number, got %q", n.Value)
+		}
+		*dst = v
+		return nil
+	}
+}
+
 func duration(dst *time.Duration) func(*yaml.Node) error {
 	return func(n *yaml.Node) error {
 		if n.Kind != yaml.ScalarNode {
@@ -307,6 +335,12 @@ func (p *parser) configKeys(c *Config) []key {
 			{name: "scorecard_interval", leaf: duration(&c.Quality.ScorecardInterval)},
 		}},
 		{name: "calendar_file", leaf: str(&c.CalendarFile)},
+		{name: "sharing", sub: []key{
+			{name: "lists_dir", leaf: str(&c.Sharing.ListsDir)},
+			{name: "rate", leaf: number(&c.Sharing.Rate)},
+			{name: "burst", leaf: integer(&c.Sharing.Burst)},
+			{name: "daily_quota", leaf: integer(&c.Sharing.DailyQuota)},
+		}},
 		{name: "store", sub: []key{
 			{name: "driver", leaf: str(&c.Store.Driver)},
 			{name: "dsn", leaf: str(&c.Store.DSN)},
@@ -362,6 +396,15 @@ func (p *parser) validate(c *Config) {
 	}
 	if g := k.GoldenTopicPrefix + "population"; !topicName.MatchString(g) || len(g) > 200 {
 		bad("kafka.golden_topic_prefix", "%q does not make Kafka topic names (a-z A-Z 0-9 . _ -, at most 180 characters)", k.GoldenTopicPrefix)
+	}
+	if c.Sharing.Rate < 0 {
+		bad("sharing.rate", "%g is negative (0 turns the rate limit off)", c.Sharing.Rate)
+	}
+	if c.Sharing.Burst < 1 && c.Sharing.Rate > 0 {
+		bad("sharing.burst", "%d: at least 1 when sharing.rate is set", c.Sharing.Burst)
+	}
+	if c.Sharing.DailyQuota < 0 {
+		bad("sharing.daily_quota", "%d is negative (0 means no quota)", c.Sharing.DailyQuota)
 	}
 	if c.Quality.ScorecardInterval < time.Second {
 		bad("quality.scorecard_interval", "%s is too short (at least 1s)", c.Quality.ScorecardInterval)

@@ -6,7 +6,9 @@ import (
 
 	"github.com/tongban/tongban/calendar"
 	"github.com/tongban/tongban/deploy"
+	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/changefeed"
+	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/merge"
 	"github.com/tongban/tongban/hub/objection"
 	"github.com/tongban/tongban/hub/scorecard"
@@ -18,6 +20,8 @@ import (
 // records with its change feed, the quality scorecards and objections.
 type features struct {
 	cal        *calendar.Calendar
+	sharing    *grant.Service
+	audit      *audit.Logger
 	merger     *merge.Merger
 	publisher  *changefeed.Publisher
 	scorer     *scorecard.Scorer
@@ -61,6 +65,20 @@ func (s *Server) newFeatures(ctx context.Context) (*features, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	f.objections, err = objection.New(objection.Config{Store: s.db, Calendar: f.cal, Catalog: s.cat, Registry: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	var lists *grant.Lists
+	if s.cfg.Sharing.ListsDir != "" {
+		if lists, err = grant.LoadDir(s.cfg.Sharing.ListsDir, s.cat); err != nil {
+			return nil, fmt.Errorf("hub: sharing.lists_dir: %w", err)
+		}
+	}
+	f.sharing, err = grant.New(grant.Config{Store: s.db, Catalog: s.cat, Calendar: f.cal, Lists: lists, Registry: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	f.audit, err = audit.New(audit.Config{Store: s.db, Registry: s.reg, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

@@ -131,7 +131,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	handler, err := api.New(api.Config{Store: s.db, Catalog: s.cat, Ingest: s.ingester, Registry: s.reg, Logger: logger,
-		Merge: s.db, Quality: s.db, Objections: s.feat.objections})
+		Merge: s.db, Quality: s.db, Objections: s.feat.objections,
+		Sharing: s.feat.sharing, Audit: s.feat.audit, AuditLog: s.db, ShareRead: s.db,
+		ShareLimits: api.ShareLimits{Rate: cfg.Sharing.Rate, Burst: cfg.Sharing.Burst, DailyQuota: cfg.Sharing.DailyQuota}})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -236,6 +238,14 @@ func (s *Server) closeResources() error {
 		if err := s.ingester.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if s.feat != nil && s.feat.audit != nil {
+		// The API has drained: write what is queued before the store closes.
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		if err := s.feat.audit.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("hub: audit log: %w", err))
+		}
+		cancel()
 	}
 	if s.db != nil {
 		if err := s.db.Close(); err != nil {

@@ -58,6 +58,7 @@ func testConfig(t *testing.T, catalogDir string) Config {
 	// quality rules would quarantine; quality at ingest is tested in
 	// hub/ingest, the demo and e2e.
 	cfg.Quality.Checks = false
+	cfg.Sharing.ListsDir = filepath.Join("..", "..", "deploy", "sharing")
 	return cfg
 }
 

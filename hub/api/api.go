@@ -10,6 +10,7 @@ package api
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -69,27 +70,32 @@ type Config struct {
 	ShareRead   ShareReader
 	ShareLimits ShareLimits
 	// Now is the clock of the rate limits and quotas (time.Now when nil).
-	Now      func() time.Time
-	Registry *prometheus.Registry
-	Logger   *slog.Logger
+	Now func() time.Time
+	// CertPrincipal, when set, authenticates a request without a bearer
+	// token by its verified client certificate (mutual TLS on the sharing
+	// listener): a department principal.
+	CertPrincipal func(tls.ConnectionState) (auth.Principal, bool)
+	Registry      *prometheus.Registry
+	Logger        *slog.Logger
 }
 
 // server holds the handlers' dependencies.
 type server struct {
-	st        Store
-	cat       *catalog.Catalog
-	ingest    IngestStats
-	merge     MergeStore
-	quality   QualityStore
-	objs      ObjectionService
-	sharing   SharingService
-	audit     Auditor
-	auditLog  AuditLister
-	shareRead ShareReader
-	limits    *shareLimiter
-	log       *slog.Logger
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
+	st            Store
+	cat           *catalog.Catalog
+	ingest        IngestStats
+	merge         MergeStore
+	quality       QualityStore
+	objs          ObjectionService
+	sharing       SharingService
+	audit         Auditor
+	auditLog      AuditLister
+	shareRead     ShareReader
+	limits        *shareLimiter
+	certPrincipal func(tls.ConnectionState) (auth.Principal, bool)
+	log           *slog.Logger
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
 }
 
 // New returns the handler of the whole API, /metrics and /healthz. Its own
@@ -104,7 +110,7 @@ func New(cfg Config) (http.Handler, error) {
 	s := &server{
 		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
 		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections, sharing: cfg.Sharing,
-		audit: cfg.Audit, auditLog: cfg.AuditLog, shareRead: cfg.ShareRead,
+		audit: cfg.Audit, auditLog: cfg.AuditLog, shareRead: cfg.ShareRead, certPrincipal: cfg.CertPrincipal,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongban_hub_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",

@@ -23,18 +23,29 @@ const (
 func (s *server) authed(need role, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		hdr := r.Header.Get("Authorization")
-		if hdr == "" {
-			writeError(w, &apiError{status: http.StatusUnauthorized, msg: "missing bearer token (Authorization: Bearer tb_…)", field: "Authorization"})
-			return
-		}
-		p, err := auth.Authenticate(r.Context(), s.st, hdr)
-		if err != nil {
-			if auth.IsAuthError(err) {
-				writeError(w, &apiError{status: http.StatusUnauthorized, msg: err.Error(), field: "Authorization"})
+		var p auth.Principal
+		switch {
+		case hdr == "" && r.TLS != nil && s.certPrincipal != nil:
+			cp, ok := s.certPrincipal(*r.TLS)
+			if !ok {
+				writeError(w, &apiError{status: http.StatusUnauthorized, msg: "missing bearer token or department client certificate", field: "Authorization"})
 				return
 			}
-			writeError(w, s.internal(r, err))
+			p = cp
+		case hdr == "":
+			writeError(w, &apiError{status: http.StatusUnauthorized, msg: "missing bearer token (Authorization: Bearer tb_…)", field: "Authorization"})
 			return
+		default:
+			var err error
+			p, err = auth.Authenticate(r.Context(), s.st, hdr)
+			if err != nil {
+				if auth.IsAuthError(err) {
+					writeError(w, &apiError{status: http.StatusUnauthorized, msg: err.Error(), field: "Authorization"})
+					return
+				}
+				writeError(w, s.internal(r, err))
+				return
+			}
 		}
 		switch {
 		case need == roleAdmin && !p.IsAdmin():

@@ -66,6 +66,17 @@ type SharingConfig struct {
 	Rate       float64
 	Burst      int
 	DailyQuota int
+	TLS        SharingTLS
+}
+
+// SharingTLS is sharing.tls: a second listener serving the same API over
+// TLS that also accepts department client certificates issued by the hub's
+// CA (mutual TLS) instead of bearer tokens.
+type SharingTLS struct {
+	Listen   string // "" turns the listener off
+	CADir    string // the CA of `tongban ca init`
+	CertFile string // the server certificate (`tongban ca server-cert`)
+	KeyFile  string
 }
 
 // QualityConfig is the quality section.
@@ -99,8 +110,9 @@ func DefaultConfig() Config {
 			GroupID:           ingest.DefaultGroupID,
 			GoldenTopicPrefix: "tongban.golden.",
 		},
-		Quality:    QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
-		Sharing:    SharingConfig{ListsDir: "deploy/sharing", Rate: 50, Burst: 100},
+		Quality: QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
+		Sharing: SharingConfig{ListsDir: "deploy/sharing", Rate: 50, Burst: 100,
+			TLS: SharingTLS{CADir: "data/ca", CertFile: "data/ca/server.crt", KeyFile: "data/ca/server.key"}},
 		Store:      store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
 		CatalogDir: "deploy/catalog",
 		Listen:     "127.0.0.1:8080",
@@ -340,6 +352,12 @@ func (p *parser) configKeys(c *Config) []key {
 			{name: "rate", leaf: number(&c.Sharing.Rate)},
 			{name: "burst", leaf: integer(&c.Sharing.Burst)},
 			{name: "daily_quota", leaf: integer(&c.Sharing.DailyQuota)},
+			{name: "tls", sub: []key{
+				{name: "listen", leaf: str(&c.Sharing.TLS.Listen)},
+				{name: "ca_dir", leaf: str(&c.Sharing.TLS.CADir)},
+				{name: "cert_file", leaf: str(&c.Sharing.TLS.CertFile)},
+				{name: "key_file", leaf: str(&c.Sharing.TLS.KeyFile)},
+			}},
 		}},
 		{name: "store", sub: []key{
 			{name: "driver", leaf: str(&c.Store.Driver)},
@@ -402,6 +420,16 @@ func (p *parser) validate(c *Config) {
 	}
 	if c.Sharing.Burst < 1 && c.Sharing.Rate > 0 {
 		bad("sharing.burst", "%d: at least 1 when sharing.rate is set", c.Sharing.Burst)
+	}
+	if t := c.Sharing.TLS; t.Listen != "" {
+		if err := checkHostPort(t.Listen, true); err != nil {
+			bad("sharing.tls.listen", "%v", err)
+		}
+		for _, f := range []struct{ key, v string }{{"sharing.tls.ca_dir", t.CADir}, {"sharing.tls.cert_file", t.CertFile}, {"sharing.tls.key_file", t.KeyFile}} {
+			if f.v == "" {
+				bad(f.key, "required when sharing.tls.listen is set")
+			}
+		}
 	}
 	if c.Sharing.DailyQuota < 0 {
 		bad("sharing.daily_quota", "%d is negative (0 means no quota)", c.Sharing.DailyQuota)

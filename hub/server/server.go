@@ -42,6 +42,9 @@ type Server struct {
 	feat     *features
 	http     *http.Server
 	listener net.Listener
+	// The mutual-TLS sharing listener (nil when sharing.tls.listen is "").
+	tlsHTTP     *http.Server
+	tlsListener net.Listener
 
 	errc      chan error // component failures
 	cancel    context.CancelFunc
@@ -133,7 +136,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 	handler, err := api.New(api.Config{Store: s.db, Catalog: s.cat, Ingest: s.ingester, Registry: s.reg, Logger: logger,
 		Merge: s.db, Quality: s.db, Objections: s.feat.objections,
 		Sharing: s.feat.sharing, Audit: s.feat.audit, AuditLog: s.db, ShareRead: s.db,
-		ShareLimits: api.ShareLimits{Rate: cfg.Sharing.Rate, Burst: cfg.Sharing.Burst, DailyQuota: cfg.Sharing.DailyQuota}})
+		ShareLimits:   api.ShareLimits{Rate: cfg.Sharing.Rate, Burst: cfg.Sharing.Burst, DailyQuota: cfg.Sharing.DailyQuota},
+		CertPrincipal: certPrincipal})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -148,6 +152,9 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		WriteTimeout:      5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if err := s.listenTLS(handler); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -186,6 +193,15 @@ func (s *Server) Start(ctx context.Context) {
 				s.fail(fmt.Errorf("hub: http: %w", err))
 			}
 		}()
+		if s.tlsHTTP != nil {
+			s.httpWG.Add(1)
+			go func() {
+				defer s.httpWG.Done()
+				if err := s.tlsHTTP.Serve(s.tlsListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					s.fail(fmt.Errorf("hub: mutual-TLS listener: %w", err))
+				}
+			}()
+		}
 		s.log.InfoContext(ctx, "hub: running", "api", s.APIURL(), "metrics", s.APIURL()+"/metrics",
 			"brokers", s.brokers, "ingest_topic", s.cfg.Kafka.IngestTopic, "group", s.cfg.Kafka.GroupID)
 	})
@@ -218,6 +234,11 @@ func (s *Server) Close() error {
 			if err := s.http.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("hub: http shutdown: %w", err))
 			}
+			if s.tlsHTTP != nil {
+				if err := s.tlsHTTP.Shutdown(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("hub: mutual-TLS listener shutdown: %w", err))
+				}
+			}
 			cancel()
 			s.httpWG.Wait()
 		}
@@ -233,6 +254,9 @@ func (s *Server) closeResources() error {
 	var errs []error
 	if s.listener != nil && s.cancel == nil {
 		_ = s.listener.Close() // never served
+	}
+	if s.tlsListener != nil && s.cancel == nil {
+		_ = s.tlsListener.Close()
 	}
 	if s.ingester != nil {
 		if err := s.ingester.Close(); err != nil {
@@ -275,6 +299,14 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 
 // APIAddr is the address the API listens on (host:port).
 func (s *Server) APIAddr() string { return s.listener.Addr().String() }
+
+// TLSAddr is the address of the mutual-TLS listener ("" when off).
+func (s *Server) TLSAddr() string {
+	if s.tlsListener == nil {
+		return ""
+	}
+	return s.tlsListener.Addr().String()
+}
 
 // APIURL is the base URL of the API server (http://host:port).
 func (s *Server) APIURL() string { return "http://" + s.APIAddr() }

@@ -34,9 +34,10 @@ type Auditor interface {
 	Append(ctx context.Context, e audit.Entry) (int64, error)
 }
 
-// AuditLister reads the audit log (*store.DB).
+// AuditLister reads and verifies the audit log (*store.DB).
 type AuditLister interface {
 	ListAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error)
+	audit.Reader
 }
 
 // ShareLimits are the per-department limits of the share endpoint.
@@ -351,6 +352,7 @@ func (s *server) shareRoutes(rt featureRoutes) {
 	rt.handle("GET "+Prefix+"/share/{code}", rt.dept(s.share))
 	rt.handle("POST "+Prefix+"/share/{code}", rt.dept(s.share))
 	rt.handle("GET "+Prefix+"/audit", rt.admin(s.listAudit))
+	rt.handle("GET "+Prefix+"/audit/verify", rt.admin(s.verifyAudit))
 	rt.handle("GET "+Prefix+"/subjects/{type}/{id}/access-log", rt.admin(s.subjectAccessLog))
 }
 
@@ -459,4 +461,26 @@ func (s *server) auditPage(r *http.Request, f store.AuditFilter) (any, *apiError
 			ItemCode: e.ItemCode, Result: e.Result, Reason: e.Reason, Detail: e.Detail, Hash: hex.EncodeToString(e.Hash)})
 	}
 	return out, nil
+}
+
+type auditVerifyJSON struct {
+	OK       bool           `json:"ok"`
+	Entries  int64          `json:"entries"`
+	HeadSeq  int64          `json:"head_seq"`
+	HeadHash string         `json:"head_hash"`
+	Problem  *audit.Problem `json:"problem,omitempty"`
+}
+
+// verifyAudit serves GET /api/v1/audit/verify: the whole chain recomputed
+// (as `tongban audit verify` does); the first edited, deleted or inserted
+// entry is named.
+func (s *server) verifyAudit(r *http.Request, _ auth.Principal) (any, *apiError) {
+	if _, e := parseQuery(r); e != nil {
+		return nil, e
+	}
+	rep, err := audit.Verify(r.Context(), s.auditLog, nil)
+	if err != nil {
+		return nil, s.internal(r, err)
+	}
+	return auditVerifyJSON{OK: rep.OK(), Entries: rep.Entries, HeadSeq: rep.Head.Seq, HeadHash: hex.EncodeToString(rep.Head.Hash), Problem: rep.Problem}, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -37,6 +38,7 @@ const (
 type shareCallFixture struct {
 	t                    *testing.T
 	db                   *store.DB
+	dbPath               string
 	srv                  *httptest.Server
 	admin, police, civil string
 	market               string
@@ -66,7 +68,8 @@ func newShareCallFixture(t *testing.T, limits ShareLimits) *shareCallFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "hub.db")})
+	dbPath := filepath.Join(t.TempDir(), "hub.db")
+	db, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: dbPath})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +77,7 @@ func newShareCallFixture(t *testing.T, limits ShareLimits) *shareCallFixture {
 	if _, err := ingest.SyncSchemas(ctx, db, cat.Resources); err != nil {
 		t.Fatal(err)
 	}
-	f := &shareCallFixture{t: t, db: db, now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	f := &shareCallFixture{t: t, db: db, dbPath: dbPath, now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
 	log := slog.New(slog.DiscardHandler)
 	svc, err := grant.New(grant.Config{Store: db, Catalog: cat, Calendar: cal, Lists: lists, Logger: log, Now: f.clock})
 	if err != nil {
@@ -238,9 +241,22 @@ func TestShareDecidesFiltersAndAudits(t *testing.T) {
 	if results[audit.Allowed] != 4 || results[audit.Denied] < 3 {
 		t.Fatalf("audit results %v over %d entries, want 4 allowed and the denials", results, len(entries))
 	}
-	rep, err := audit.Verify(context.Background(), f.db, nil)
-	if err != nil || !rep.OK() {
-		t.Fatalf("audit chain: %+v %v", rep, err)
+	status, body, _ = f.call("GET", "/api/v1/audit/verify", f.admin, "")
+	if status != 200 || body["ok"] != true || body["entries"] != float64(len(entries)) {
+		t.Fatalf("audit verify: %d %v, want ok over %d entries", status, body, len(entries))
+	}
+	// Editing one row is caught at that row.
+	raw, err := sql.Open("sqlite", f.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE audit_log SET purpose = 'x' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	status, body, _ = f.call("GET", "/api/v1/audit/verify", f.admin, "")
+	if p, _ := body["problem"].(map[string]any); status != 200 || body["ok"] != false || p == nil || p["seq"] != 2.0 {
+		t.Fatalf("audit verify after an edit: %d %v, want the problem at seq 2", status, body)
 	}
 	status, body, _ = f.call("GET", "/api/v1/subjects/person/"+f.person+"/access-log", f.admin, "")
 	if status != 200 || len(body["entries"].([]any)) != 2 {

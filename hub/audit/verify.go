@@ -35,10 +35,10 @@ const (
 type Problem struct {
 	// Seq is the position: the edited entry, the first missing one, the
 	// first one beyond the head.
-	Seq  int64
-	Kind string
+	Seq  int64  `json:"seq"`
+	Kind string `json:"kind"`
 	// Message says what is wrong, Chinese first with English alongside.
-	Message string
+	Message string `json:"message"`
 }
 
 // Report is the result of Verify.

@@ -3,6 +3,7 @@ package monitoring
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,8 +15,15 @@ import (
 	"gopkg.in/yaml.v3"
 
 	agentmetrics "github.com/tongban/tongban/agent/metrics"
+	"github.com/tongban/tongban/calendar"
 	"github.com/tongban/tongban/catalog"
+	"github.com/tongban/tongban/hub/audit"
+	"github.com/tongban/tongban/hub/changefeed"
+	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/ingest"
+	"github.com/tongban/tongban/hub/merge"
+	"github.com/tongban/tongban/hub/objection"
+	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
 )
 
@@ -44,7 +52,38 @@ func describe(t *testing.T, cs ...prometheus.Collector) map[string]bool {
 	return names
 }
 
-// defined returns every metric name the agent and the hub's ingest define.
+// hubFeatures registers the metrics of the hub's features built on ingest
+// (merge, change feed, scorecards, objections, sharing, audit) on rec.
+func hubFeatures(t *testing.T, st *store.DB, cat *catalog.Catalog, rec *recorder) error {
+	t.Helper()
+	cal, err := calendar.Load("../deploy/calendar/cn-public-holidays.yaml")
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.DiscardHandler)
+	if _, err := merge.New(merge.Config{Store: st, Catalog: cat, Registry: rec, Logger: log}); err != nil {
+		return err
+	}
+	if _, err := changefeed.New(changefeed.Config{Brokers: []string{"127.0.0.1:1"}, Outbox: st, Registry: rec, Logger: log}); err != nil {
+		return err
+	}
+	if _, err := scorecard.New(scorecard.Config{Store: st, Catalog: cat, Conflicts: st, Registry: rec, Logger: log}); err != nil {
+		return err
+	}
+	if _, err := objection.New(objection.Config{Store: st, Calendar: cal, Catalog: cat, Registry: rec, Logger: log}); err != nil {
+		return err
+	}
+	if _, err := grant.New(grant.Config{Store: st, Catalog: cat, Calendar: cal, Registry: rec, Logger: log}); err != nil {
+		return err
+	}
+	al, err := audit.New(audit.Config{Store: st, Registry: rec, Logger: log})
+	if err != nil {
+		return err
+	}
+	return al.Close(context.Background())
+}
+
+// defined returns every metric name the agent and the hub define.
 func defined(t *testing.T) map[string]bool {
 	t.Helper()
 	names := describe(t, agentmetrics.New().Registry)
@@ -63,6 +102,9 @@ func defined(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	defer in.Close()
+	if err := hubFeatures(t, st, cat, rec); err != nil {
+		t.Fatal(err)
+	}
 	for n := range describe(t, rec.cs...) {
 		names[n] = true
 	}

@@ -26,7 +26,7 @@ type Config struct {
 	Store   Store            // required
 	Catalog *catalog.Catalog // required; its Subjects say what is merged
 	// Registry receives the merge metrics; optional.
-	Registry *prometheus.Registry
+	Registry prometheus.Registerer
 	Logger   *slog.Logger
 }
 

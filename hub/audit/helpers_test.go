@@ -2,16 +2,13 @@ package audit
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/tongban/tongban/internal/testdb"
 
 	"github.com/tongban/tongban/hub/store"
 )
@@ -38,7 +35,7 @@ func newTestStore(t testing.TB, driver string) *testStore {
 	case store.DriverSQLite:
 		cfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(t.TempDir(), "hub.db")}
 	case store.DriverMySQL:
-		cfg = store.Config{Driver: store.DriverMySQL, DSN: createMySQLDatabase(t)}
+		cfg = store.Config{Driver: store.DriverMySQL, DSN: testdb.MySQL(t)}
 	default:
 		t.Fatalf("unknown driver %q", driver)
 	}
@@ -60,43 +57,6 @@ func openStore(t testing.TB, cfg store.Config) *store.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
-}
-
-func createMySQLDatabase(t testing.TB) string {
-	t.Helper()
-	server := "root@tcp(127.0.0.1:3306)/"
-	if v := os.Getenv("TONGBAN_TEST_MYSQL"); v != "" {
-		server = v
-	}
-	root, err := sql.Open("mysql", server)
-	if err != nil {
-		t.Fatalf("MySQL DSN %q: %v", server, err)
-	}
-	t.Cleanup(func() { _ = root.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := root.PingContext(ctx); err != nil {
-		t.Fatalf("MariaDB at %q is unreachable; this test needs it (root, no password): %v", server, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "tb_test_" + hex.EncodeToString(b[:])
-	if _, err := root.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		t.Fatalf("create test database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := root.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	cfg, err := mysql.ParseDSN(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	return cfg.FormatDSN()
 }
 
 // exec runs a tampering statement on the raw connection.

@@ -2,15 +2,11 @@ package ingest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"os"
 	"testing"
-	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/tongban/tongban/internal/testdb"
+
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tongban/tongban/hub/store"
@@ -21,39 +17,7 @@ import (
 // server), dropped when the test ends. An unreachable server fails the test.
 func openMySQL(t *testing.T) *store.DB {
 	t.Helper()
-	server := "root@tcp(127.0.0.1:3306)/"
-	if v := os.Getenv("TONGBAN_TEST_MYSQL"); v != "" {
-		server = v
-	}
-	root, err := sql.Open("mysql", server)
-	if err != nil {
-		t.Fatalf("MySQL DSN %q: %v", server, err)
-	}
-	t.Cleanup(func() { _ = root.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := root.PingContext(ctx); err != nil {
-		t.Fatalf("MariaDB at %q is unreachable; this test needs it (root, no password): %v", server, err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "tb_test_" + hex.EncodeToString(b[:])
-	if _, err := root.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := root.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	cfg, err := mysql.ParseDSN(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	db, err := store.Open(context.Background(), store.Config{Driver: store.DriverMySQL, DSN: cfg.FormatDSN()})
+	db, err := store.Open(context.Background(), store.Config{Driver: store.DriverMySQL, DSN: testdb.MySQL(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

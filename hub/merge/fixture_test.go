@@ -2,17 +2,13 @@ package merge
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/tongban/tongban/internal/testdb"
 
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/hub/store"
@@ -85,7 +81,7 @@ func openStore(tb testing.TB, driver string) *store.DB {
 	case store.DriverSQLite:
 		cfg.DSN = filepath.Join(tb.TempDir(), "hub.db")
 	case store.DriverMySQL:
-		cfg.DSN = createMySQLDatabase(tb)
+		cfg.DSN = testdb.MySQL(tb)
 	}
 	db, err := store.Open(context.Background(), cfg)
 	if err != nil {
@@ -93,45 +89,6 @@ func openStore(tb testing.TB, driver string) *store.DB {
 	}
 	tb.Cleanup(func() { _ = db.Close() })
 	return db
-}
-
-func createMySQLDatabase(tb testing.TB) string {
-	tb.Helper()
-	server := os.Getenv("TONGBAN_TEST_MYSQL")
-	if server == "" {
-		server = "root@tcp(127.0.0.1:3306)/"
-	}
-	root, err := sql.Open("mysql", server)
-	if err != nil {
-		tb.Fatalf("MySQL test server DSN %q: %v", server, err)
-	}
-	tb.Cleanup(func() { _ = root.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := root.PingContext(ctx); err != nil {
-		tb.Fatalf("MariaDB at %q is unreachable; these tests need it (root, no password): %v", server, err)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		tb.Fatal(err)
-	}
-	name := "tb_test_" + hex.EncodeToString(b[:])
-	if _, err := root.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		tb.Fatalf("create test database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := root.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	cfg, err := mysql.ParseDSN(server)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cfg.DBName = name
-	return cfg.FormatDSN()
 }
 
 // goldenView is a golden record without ingestion times, for comparisons.

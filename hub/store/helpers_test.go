@@ -2,28 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
+	"github.com/tongban/tongban/internal/testdb"
 )
-
-// testMySQLServer is the MariaDB the tests use (root, no password); the
-// environment variable TONGBAN_TEST_MYSQL may name another server DSN
-// (without a database).
-const testMySQLServer = "root@tcp(127.0.0.1:3306)/"
-
-func mysqlServerDSN() string {
-	if v := os.Getenv("TONGBAN_TEST_MYSQL"); v != "" {
-		return v
-	}
-	return testMySQLServer
-}
 
 // testBackends are the drivers every table-driven test runs against.
 func testBackends() []string { return []string{DriverSQLite, DriverMySQL} }
@@ -37,46 +21,10 @@ func testConfig(tb testing.TB, driver string) Config {
 	case DriverSQLite:
 		return Config{Driver: DriverSQLite, DSN: filepath.Join(tb.TempDir(), "state", "hub.db")}
 	case DriverMySQL:
-		return Config{Driver: DriverMySQL, DSN: createMySQLDatabase(tb)}
+		return Config{Driver: DriverMySQL, DSN: testdb.MySQL(tb)}
 	}
 	tb.Fatalf("unknown test driver %q", driver)
 	return Config{}
-}
-
-func createMySQLDatabase(tb testing.TB) string {
-	tb.Helper()
-	server := mysqlServerDSN()
-	root, err := sql.Open("mysql", server)
-	if err != nil {
-		tb.Fatalf("MySQL test server DSN %q: %v", server, err)
-	}
-	tb.Cleanup(func() { _ = root.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := root.PingContext(ctx); err != nil {
-		tb.Fatalf("MariaDB/MySQL at %q is unreachable; the store tests need it running (root, no password): %v", server, err)
-	}
-	var b [6]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		tb.Fatal(err)
-	}
-	name := "tb_test_" + hex.EncodeToString(b[:])
-	if _, err := root.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		tb.Fatalf("create test database %s: %v", name, err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := root.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-			tb.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	cfg, err := mysql.ParseDSN(server)
-	if err != nil {
-		tb.Fatalf("MySQL test server DSN %q: %v", server, err)
-	}
-	cfg.DBName = name
-	return cfg.FormatDSN()
 }
 
 // openTestDB opens a fresh store of driver, closed when the test ends.

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tongban/tongban/catalog"
+	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/auth"
 	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/identifier"
@@ -323,6 +324,9 @@ func (s *server) decideConflict(r *http.Request, p auth.Principal) (any, *apiErr
 	case err != nil:
 		return nil, s.internal(r, err)
 	}
+	s.recordDecision(r, audit.Entry{Actor: p.TokenID, Dept: p.Dept, Action: audit.ActionConflictDecide,
+		SubjectType: c.SubjectType, SubjectID: c.SubjectID, Fields: []string{c.Field}, Result: audit.Allowed,
+		Reason: b.Decision, Detail: detailJSON(map[string]any{"conflict_id": c.ID, "note": b.Note})})
 	return c, nil
 }
 

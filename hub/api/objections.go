@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/auth"
 	"github.com/tongban/tongban/hub/objection"
 	"github.com/tongban/tongban/hub/store"
@@ -275,6 +276,9 @@ func (s *server) decideObjection(r *http.Request, p auth.Principal) (any, *apiEr
 		return nil, e
 	}
 	res, err := s.objs.Decide(r.Context(), p, id, b.Result, b.Note)
+	if err == nil {
+		s.recordObjection(r, p, "decide", res.Objection)
+	}
 	return s.objectionAnswerOf(r, res, err)
 }
 
@@ -288,6 +292,9 @@ func (s *server) forwardObjection(r *http.Request, p auth.Principal) (any, *apiE
 		return nil, e
 	}
 	res, err := s.objs.Forward(r.Context(), p, id, b.Dept, b.Note)
+	if err == nil {
+		s.recordObjection(r, p, "forward", res.Objection)
+	}
 	return s.objectionAnswerOf(r, res, err)
 }
 
@@ -301,5 +308,15 @@ func (s *server) verifyObjection(r *http.Request, p auth.Principal) (any, *apiEr
 		return nil, e
 	}
 	res, err := s.objs.Verify(r.Context(), p, id, b.Result, b.Note)
+	if err == nil {
+		s.recordObjection(r, p, "verify", res.Objection)
+	}
 	return s.objectionAnswerOf(r, res, err)
+}
+
+// recordObjection writes a step of an objection to the audit log.
+func (s *server) recordObjection(r *http.Request, p auth.Principal, step string, o store.Objection) {
+	s.recordDecision(r, audit.Entry{Actor: p.TokenID, Dept: p.Dept, Action: audit.ActionObjectionDecide,
+		SubjectType: o.SubjectType, SubjectID: o.SubjectID, Fields: []string{o.Field}, Result: audit.Allowed,
+		Reason: step, Detail: detailJSON(map[string]any{"objection_id": o.ID, "status": o.Status, "result": o.Result, "forwarded_to": o.ForwardedTo})})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,7 @@ import (
 // (*store.DB).
 type ShareReader interface {
 	SubjectRecords(ctx context.Context, resources []string, subjects []string) ([]store.Record, error)
+	ObjectionMarks(ctx context.Context, subjectType, subjectID string) ([]store.ObjectionMark, error)
 }
 
 // Auditor appends to the tamper-evident audit log (*audit.Logger). Append
@@ -143,6 +145,16 @@ type shareRecord struct {
 	Key     string          `json:"key"`
 	Version int64           `json:"version"`
 	Data    json.RawMessage `json:"data"`
+	// Objections mark the fields of the record under objection (异议标注).
+	Objections []shareObjection `json:"objections,omitempty"`
+}
+
+type shareObjection struct {
+	Field       string `json:"field"`
+	ObjectionID int64  `json:"objection_id"`
+	Status      string `json:"status"`
+	Due         string `json:"due"`
+	Note        string `json:"note"`
 }
 
 // share serves GET/POST /api/v1/share/{code}: a department reads a
@@ -207,12 +219,24 @@ func (s *server) share(r *http.Request, p auth.Principal) (any, *apiError) {
 	}
 	out := shareResponse{Resource: res.Code, Records: make([]shareRecord, 0, len(recs)), NextAfter: next,
 		Decision: shareDecision{Code: d.Code, Fields: nonNil(d.Fields), Masked: nonNil(d.Masked), GrantID: d.GrantID, Scenario: d.Scenario}}
+	marks := map[string][]shareObjection{}
 	for _, rec := range recs {
 		data, err := grant.FilterJSON(rec.Data, d)
 		if err != nil {
 			return nil, s.internal(r, err)
 		}
-		out.Records = append(out.Records, shareRecord{Key: rec.Key, Version: rec.Version, Data: data})
+		sr := shareRecord{Key: rec.Key, Version: rec.Version, Data: data}
+		if rec.Subject != "" {
+			m, ok := marks[rec.Subject]
+			if !ok {
+				if m, err = s.objectionMarks(r.Context(), res, rec.Subject, d.Fields); err != nil {
+					return nil, s.internal(r, err)
+				}
+				marks[rec.Subject] = m
+			}
+			sr.Objections = m
+		}
+		out.Records = append(out.Records, sr)
 	}
 	entry.Fields, entry.Result = d.Fields, audit.Allowed
 	entry.Reason = d.Code
@@ -222,6 +246,48 @@ func (s *server) share(r *http.Request, p auth.Principal) (any, *apiError) {
 		return nil, s.auditDown(r, err)
 	}
 	out.AuditSeq = seq
+	return out, nil
+}
+
+// recordDecision appends a decision (a grant answered, an objection or a
+// conflict decided, a subscription approved) to the audit log. The decision
+// is already committed, so a log failure is logged and counted by the
+// audit logger, not turned into a failed answer.
+func (s *server) recordDecision(r *http.Request, e audit.Entry) {
+	if s.audit == nil {
+		return
+	}
+	if _, err := s.audit.Append(r.Context(), e); err != nil {
+		s.log.ErrorContext(r.Context(), "api: decision not written to the audit log", "action", e.Action, "err", err)
+	}
+}
+
+// objectionMarks are the open objections of a subject on fields of res that
+// the caller receives: an objection on a golden field marks the field of
+// every resource that is its authority or cross-checks it.
+func (s *server) objectionMarks(ctx context.Context, res *catalog.Resource, subject string, granted []string) ([]shareObjection, error) {
+	spec, ok := s.cat.SubjectSpec(res.Subject.Type)
+	if !ok {
+		return nil, nil
+	}
+	marks, err := s.shareRead.ObjectionMarks(ctx, res.Subject.Type, subject)
+	if err != nil || len(marks) == 0 {
+		return nil, err
+	}
+	var out []shareObjection
+	for _, m := range marks {
+		for _, f := range spec.Fields {
+			if f.Name != m.Field {
+				continue
+			}
+			for _, src := range append([]catalog.SourceRef{f.Authority}, f.CrossCheck...) {
+				if src.Resource == res.Code && slices.Contains(granted, src.Field) {
+					out = append(out, shareObjection{Field: src.Field, ObjectionID: m.ID, Status: m.Status, Due: m.Due,
+						Note: "该数据已被提出异议，正在核实 / this value is under objection and being verified"})
+				}
+			}
+		}
+	}
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,6 +178,21 @@ func TestShareDecidesFiltersAndAudits(t *testing.T) {
 		t.Fatalf("decision %v", body)
 	}
 
+	if recs[0].(map[string]any)["objections"] != nil {
+		t.Fatalf("objection marks on a record without objections: %v", recs[0])
+	}
+	// An objection on the organisation's name marks the name in shared records.
+	if _, err := f.db.FileObjection(context.Background(), store.Objection{SubjectType: catalog.SubjectLegalPerson, SubjectID: f.company,
+		Field: "name", Reason: "名称有误", FilerKind: store.FilerDept, FilerID: dCivil, FiledBy: "t",
+		FiledAt: f.now, MarkedAt: f.now, DecideDue: "2026-11-25"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, body, _ = f.call("GET", shareURL("MR-LP-001", with(map[string]string{"subject": f.company})), f.civil, "")
+	marks, _ := body["records"].([]any)[0].(map[string]any)["objections"].([]any)
+	if len(marks) != 1 || marks[0].(map[string]any)["field"] != "name" || marks[0].(map[string]any)["due"] != "2026-11-25" {
+		t.Fatalf("objection marks %v, want the name marked, due 2026-11-25", marks)
+	}
+
 	// Conditional without a grant: denied with the legal basis.
 	status, body, _ = f.call("GET", shareURL("PS-POP-001", with(map[string]string{"subject": f.person})), f.civil, "")
 	if status != 403 || !strings.Contains(body["error"].(string), "依据") {
@@ -238,8 +254,8 @@ func TestShareDecidesFiltersAndAudits(t *testing.T) {
 	for _, e := range entries {
 		results[e.(map[string]any)["result"].(string)]++
 	}
-	if results[audit.Allowed] != 4 || results[audit.Denied] < 3 {
-		t.Fatalf("audit results %v over %d entries, want 4 allowed and the denials", results, len(entries))
+	if results[audit.Allowed] != 5 || results[audit.Denied] < 3 {
+		t.Fatalf("audit results %v over %d entries, want 5 allowed and the denials", results, len(entries))
 	}
 	status, body, _ = f.call("GET", "/api/v1/audit/verify", f.admin, "")
 	if status != 200 || body["ok"] != true || body["entries"] != float64(len(entries)) {
@@ -288,5 +304,37 @@ func TestShareRateLimitAndQuota(t *testing.T) {
 	status, body, hdr = f.call("GET", q, f.civil, "")
 	if status != 429 || !strings.Contains(body["error"].(string), "quota") || hdr.Get("Retry-After") == "" {
 		t.Fatalf("fourth call of the day: %d %v, want 429 quota", status, body)
+	}
+}
+
+// Grant decisions are in the audit log too: an application filed and
+// answered, and the share call it then allows.
+func TestGrantDecisionsAreAudited(t *testing.T) {
+	f := newShareCallFixture(t, ShareLimits{})
+	status, body, _ := f.call("POST", "/api/v1/applications", f.civil,
+		`{"resource":"PS-POP-001","fields":["citizen_id","name"],"purpose":"婚姻登记核验","legal_basis":"《婚姻登记条例》第五条","duration_days":30}`)
+	if status != 200 {
+		t.Fatalf("file: %d %v", status, body)
+	}
+	id := int64(body["application"].(map[string]any)["id"].(float64))
+	status, body, _ = f.call("POST", "/api/v1/applications/"+strconv.FormatInt(id, 10)+"/answer", f.police, `{"decision":"approve"}`)
+	if status != 200 {
+		t.Fatalf("answer: %d %v", status, body)
+	}
+	status, body, _ = f.call("GET", shareURL("PS-POP-001", map[string]string{"subject": f.person, "purpose": "婚姻登记核验", "item_code": "MZ-HYDJ-001", "fields": "name"}), f.civil, "")
+	if status != 200 || body["decision"].(map[string]any)["code"] != grant.CodeGrant {
+		t.Fatalf("share with the grant: %d %v", status, body)
+	}
+	status, body, _ = f.call("GET", "/api/v1/audit?limit=10", f.admin, "")
+	if status != 200 {
+		t.Fatalf("audit: %d %v", status, body)
+	}
+	var actions []string
+	for _, e := range body["entries"].([]any) {
+		actions = append(actions, e.(map[string]any)["action"].(string))
+	}
+	want := []string{audit.ActionShareRead, audit.ActionGrantDecide, audit.ActionGrantRequest} // newest first
+	if strings.Join(actions, ",") != strings.Join(want, ",") {
+		t.Fatalf("audit actions %v, want %v", actions, want)
 	}
 }

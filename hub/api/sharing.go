@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/auth"
 	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/store"
@@ -262,6 +263,13 @@ func (s *server) fileKind(r *http.Request, p auth.Principal, kind string) (any, 
 	}
 	res, err := s.sharing.File(r.Context(), p, grant.Filing{Kind: kind, Resource: b.Resource, Fields: b.Fields, Purpose: b.Purpose,
 		LegalBasis: b.LegalBasis, Scenario: b.Scenario, DurationDays: b.DurationDays})
+	if err == nil {
+		action := audit.ActionGrantRequest
+		if kind == store.GrantSubscription {
+			action = audit.ActionSubscriptionRequest
+		}
+		s.recordApplication(r, p, action, "filed", res.Application)
+	}
 	return s.applicationAnswerOf(r, res, err)
 }
 
@@ -375,6 +383,9 @@ func (s *server) answerApplication(r *http.Request, p auth.Principal) (any, *api
 		return nil, e
 	}
 	res, err := s.sharing.Answer(r.Context(), p, id, approve, b.Reason)
+	if err == nil {
+		s.recordApplication(r, p, audit.ActionGrantDecide, b.Decision, res.Application)
+	}
 	return s.applicationAnswerOf(r, res, err)
 }
 
@@ -400,6 +411,9 @@ func (s *server) approveSubscription(r *http.Request, p auth.Principal) (any, *a
 		return nil, notFound("id", fmt.Sprintf("%d 不是订阅申请 / %d is not a subscription request (answer share applications at /applications/{id}/answer)", id, id))
 	}
 	res, err := s.sharing.Answer(r.Context(), p, id, approve, b.Reason)
+	if err == nil {
+		s.recordApplication(r, p, audit.ActionSubscriptionApprove, b.Decision, res.Application)
+	}
 	return s.applicationAnswerOf(r, res, err)
 }
 
@@ -418,6 +432,9 @@ func (s *server) reviewApplication(r *http.Request, p auth.Principal) (any, *api
 		return nil, e
 	}
 	res, err := s.sharing.Review(r.Context(), p, id, approve, b.Note)
+	if err == nil {
+		s.recordApplication(r, p, audit.ActionGrantDecide, "review:"+b.Decision, res.Application)
+	}
 	return s.applicationAnswerOf(r, res, err)
 }
 
@@ -483,6 +500,9 @@ func (s *server) revokeGrant(r *http.Request, p auth.Principal) (any, *apiError)
 	if err != nil {
 		return nil, s.sharingError(r, err)
 	}
+	s.recordDecision(r, audit.Entry{Actor: p.TokenID, Dept: p.Dept, Action: audit.ActionGrantDecide, Resource: g.Resource,
+		Fields: g.Fields, Purpose: g.Purpose, Result: audit.Allowed, Reason: "revoke",
+		Detail: detailJSON(map[string]any{"grant_id": g.ID, "grantee": g.Dept, "reason": b.Reason})})
 	return map[string]any{"grant": s.grantView(g)}, nil
 }
 
@@ -601,4 +621,12 @@ func (s *server) matchDemand(r *http.Request, p auth.Principal) (any, *apiError)
 		return nil, s.sharingError(r, err)
 	}
 	return map[string]any{"demand": demandView(d)}, nil
+}
+
+// recordApplication writes a step of an application or subscription to the
+// audit log.
+func (s *server) recordApplication(r *http.Request, p auth.Principal, action, step string, a store.ShareApplication) {
+	s.recordDecision(r, audit.Entry{Actor: p.TokenID, Dept: p.Dept, Action: action, Resource: a.Resource, Fields: a.Fields,
+		Purpose: a.Purpose, Result: audit.Allowed, Reason: step,
+		Detail: detailJSON(map[string]any{"application_id": a.ID, "applicant": a.Dept, "status": a.Status, "grant_id": a.GrantID})})
 }

@@ -42,6 +42,10 @@ func TestHubBinary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sharingDir, err := filepath.Abs(filepath.Join("..", "..", "deploy", "sharing"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	data := t.TempDir()
 	cfg := writeConfig(t, `
 kafka:
@@ -53,6 +57,8 @@ store:
   driver: sqlite
   dsn: `+filepath.Join(data, "hub.db")+`
 catalog_dir: `+catalogDir+`
+sharing:
+  lists_dir: `+sharingDir+`
 listen: 127.0.0.1:0
 `)
 

@@ -17,8 +17,9 @@ import (
 
 // Store is what the merger needs of the hub store (*store.DB).
 type Store interface {
-	SubjectRecords(ctx context.Context, resources []string, subjects []string) ([]store.Record, error)
-	WriteMerge(ctx context.Context, subjects []store.SubjectMerge, at time.Time) (store.MergeResult, error)
+	// MergeSubjects reads the subjects' live records, calls compute and
+	// writes its outcome, all in one transaction.
+	MergeSubjects(ctx context.Context, resources, subjects []string, compute func(recs []store.Record) ([]store.SubjectMerge, error), at time.Time) (store.MergeResult, error)
 }
 
 // Config of a Merger.
@@ -126,50 +127,44 @@ func (m *Merger) Merge(ctx context.Context, refs []store.SubjectRef) (Stats, err
 		slices.Sort(subjects)
 		bySpec[typ] = slices.Compact(subjects)
 	}
-	for attempt := 1; ; attempt++ {
-		st, err := m.mergeOnce(ctx, bySpec, specs, start)
-		if errors.Is(err, store.ErrStaleMerge) && attempt < maxStaleAttempts && ctx.Err() == nil {
-			// A concurrent ingest changed a subject's records between the
-			// read and the write: read and compute again.
-			m.log.DebugContext(ctx, "merge: source records changed meanwhile; merging again", "attempt", attempt, "err", err)
-			continue
-		}
-		return st, err
-	}
+	return m.mergeOnce(ctx, bySpec, specs, start)
 }
 
-// maxStaleAttempts bounds the read-compute-write rounds of one Merge.
-const maxStaleAttempts = 5
-
 func (m *Merger) mergeOnce(ctx context.Context, bySpec map[string][]string, specs map[string]*catalog.SubjectSpec, start time.Time) (Stats, error) {
-	var merges []store.SubjectMerge
+	res := store.MergeResult{ByLibrary: map[string]store.MergeCounts{}}
 	for _, typ := range slices.Sorted(maps.Keys(bySpec)) {
 		spec := specs[typ]
 		subjects := bySpec[typ]
-		recs, err := m.st.SubjectRecords(ctx, m.specRes[typ], subjects)
+		compute := func(recs []store.Record) ([]store.SubjectMerge, error) {
+			bySubject := map[string][]store.Record{}
+			for _, r := range recs {
+				bySubject[r.Subject] = append(bySubject[r.Subject], r)
+			}
+			merges := make([]store.SubjectMerge, 0, len(subjects))
+			for _, id := range subjects {
+				sm, err := Compute(Input{Spec: spec, Resources: m.res, SubjectID: id, Records: bySubject[id]})
+				if err != nil {
+					return nil, err
+				}
+				merges = append(merges, sm)
+			}
+			return merges, nil
+		}
+		// Read, compute and write in one transaction: what is written is
+		// computed from exactly the records the transaction holds.
+		r, err := m.st.MergeSubjects(ctx, m.specRes[typ], subjects, compute, time.Time{})
 		if err != nil {
-			return Stats{}, fmt.Errorf("merge: read %d %s subjects: %w", len(subjects), typ, err)
+			return Stats{}, fmt.Errorf("merge: %d %s subjects: %w", len(subjects), typ, err)
 		}
-		bySubject := map[string][]store.Record{}
-		for _, r := range recs {
-			bySubject[r.Subject] = append(bySubject[r.Subject], r)
+		res.Subjects += r.Subjects
+		res.GoldenChanged += r.GoldenChanged
+		res.FieldsChanged += r.FieldsChanged
+		res.ConflictsOpened += r.ConflictsOpened
+		res.ConflictsReopened += r.ConflictsReopened
+		res.ConflictsResolved += r.ConflictsResolved
+		for lib, c := range r.ByLibrary {
+			res.ByLibrary[lib] = c
 		}
-		for _, id := range subjects {
-			sm, err := Compute(Input{Spec: spec, Resources: m.res, SubjectID: id, Records: bySubject[id]})
-			if err != nil {
-				return Stats{}, err
-			}
-			sm.Resources = m.specRes[typ]
-			sm.Basis = make([]store.RecordVersion, 0, len(bySubject[id]))
-			for _, r := range bySubject[id] {
-				sm.Basis = append(sm.Basis, store.VersionOf(r))
-			}
-			merges = append(merges, sm)
-		}
-	}
-	res, err := m.st.WriteMerge(ctx, merges, time.Time{})
-	if err != nil {
-		return Stats{}, fmt.Errorf("merge: write %d subjects: %w", len(merges), err)
 	}
 	for lib, c := range res.ByLibrary {
 		m.subjects.WithLabelValues(lib).Add(float64(c.Subjects))

@@ -159,14 +159,7 @@ func (s *DB) WriteMerge(ctx context.Context, subjects []SubjectMerge, at time.Ti
 		}
 	}
 	// A fixed order keeps MySQL row locks in one order across transactions.
-	order := make([]int, len(subjects))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		ga, gb := &subjects[a].Golden, &subjects[b].Golden
-		return compareRecordID(recordID{ga.SubjectType, ga.SubjectID}, recordID{gb.SubjectType, gb.SubjectID})
-	})
+	order := mergeOrder(subjects)
 	for attempt := 1; ; attempt++ {
 		res, err := s.writeMergeOnce(ctx, subjects, order, ts)
 		if err == nil {
@@ -177,6 +170,81 @@ func (s *DB) WriteMerge(ctx context.Context, subjects []SubjectMerge, at time.Ti
 		}
 		slog.DebugContext(ctx, "store: retrying merge write", "driver", s.d.name, "attempt", attempt, "err", err)
 	}
+}
+
+// MergeSubjects merges subjects in one transaction: it reads, inside the
+// transaction, every live record of the subjects in resources (locking them
+// on MySQL, under the write lock on SQLite), hands them to compute, and
+// writes compute's outcome as WriteMerge does. Records read and outcome
+// written cannot diverge, so no stale-read check is needed: a concurrent
+// ApplyRecords of the same records waits for the transaction (and its own
+// merge then sees this one's result).
+func (s *DB) MergeSubjects(ctx context.Context, resources, subjects []string, compute func(recs []Record) ([]SubjectMerge, error), at time.Time) (MergeResult, error) {
+	if len(subjects) == 0 {
+		return MergeResult{}, nil
+	}
+	ts, err := timeArg("merge time", at, time.Now())
+	if err != nil {
+		return MergeResult{}, fmt.Errorf("store: merge subjects: %w", err)
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := s.mergeSubjectsOnce(ctx, resources, subjects, compute, ts)
+		if err == nil {
+			return res, nil
+		}
+		if attempt >= s.d.maxApplyAttempts || !s.d.isRetryable(err) || ctx.Err() != nil {
+			return MergeResult{}, fmt.Errorf("store: merge %d subjects (%s): %w", len(subjects), s.d.name, err)
+		}
+		slog.DebugContext(ctx, "store: retrying merge", "driver", s.d.name, "attempt", attempt, "err", err)
+	}
+}
+
+func (s *DB) mergeSubjectsOnce(ctx context.Context, resources, subjects []string, compute func([]Record) ([]SubjectMerge, error), ts string) (res MergeResult, err error) {
+	tx, err := s.db.BeginTx(ctx, s.d.writeTx)
+	if err != nil {
+		return MergeResult{}, fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	recs, err := subjectRecordsLocked(ctx, tx, resources, subjects, s.d.forUpdate)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	merges, err := compute(recs)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	for i := range merges {
+		if err := validateSubjectMerge(&merges[i]); err != nil {
+			return MergeResult{}, fmt.Errorf("%w: subject %s %q: %w", ErrInvalidRecord, merges[i].Golden.SubjectType, merges[i].Golden.SubjectID, err)
+		}
+	}
+	order := mergeOrder(merges)
+	res, err = s.writeMergeTx(ctx, tx, merges, order, ts)
+	if err != nil {
+		return MergeResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return MergeResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// mergeOrder is the order merges are written in: by subject, so MySQL row
+// locks are always taken in one order.
+func mergeOrder(subjects []SubjectMerge) []int {
+	order := make([]int, len(subjects))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		ga, gb := &subjects[a].Golden, &subjects[b].Golden
+		return compareRecordID(recordID{ga.SubjectType, ga.SubjectID}, recordID{gb.SubjectType, gb.SubjectID})
+	})
+	return order
 }
 
 func validateSubjectMerge(m *SubjectMerge) error {
@@ -226,6 +294,18 @@ func (s *DB) writeMergeOnce(ctx context.Context, subjects []SubjectMerge, order 
 	if err := checkBasis(ctx, tx, subjects, order); err != nil {
 		return MergeResult{}, err
 	}
+	if res, err = s.writeMergeTx(ctx, tx, subjects, order, ts); err != nil {
+		return MergeResult{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return MergeResult{}, fmt.Errorf("commit: %w", err)
+	}
+	return res, nil
+}
+
+// writeMergeTx writes merge outcomes inside tx: golden records (with
+// history and outbox rows) where they changed, and every field's conflict.
+func (s *DB) writeMergeTx(ctx context.Context, tx *sql.Tx, subjects []SubjectMerge, order []int, ts string) (res MergeResult, err error) {
 	st, err := s.loadMergeState(ctx, tx, subjects, order)
 	if err != nil {
 		return MergeResult{}, err
@@ -253,9 +333,6 @@ func (s *DB) writeMergeOnce(ctx context.Context, subjects []SubjectMerge, order 
 	}
 	if err := s.flushGolden(ctx, tx, &writes); err != nil {
 		return MergeResult{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return MergeResult{}, fmt.Errorf("commit: %w", err)
 	}
 	return res, nil
 }
@@ -719,6 +796,12 @@ func eachSubjectChunk(resources, subjects []string, fn func(in string, args []an
 }
 
 func subjectRecords(ctx context.Context, db querier, resources []string, subjects []string) ([]Record, error) {
+	return subjectRecordsLocked(ctx, db, resources, subjects, "")
+}
+
+// subjectRecordsLocked is subjectRecords with a locking suffix (FOR UPDATE
+// on MySQL inside a transaction).
+func subjectRecordsLocked(ctx context.Context, db querier, resources []string, subjects []string, lock string) ([]Record, error) {
 	if len(resources) == 0 || len(subjects) == 0 {
 		return nil, nil
 	}
@@ -752,7 +835,7 @@ func subjectRecords(ctx context.Context, db querier, resources []string, subject
 			q.WriteByte('?')
 			args = append(args, r)
 		}
-		q.WriteString(`) AND deleted = 0`)
+		q.WriteString(`) AND deleted = 0` + lock)
 		rs, err := db.QueryContext(ctx, q.String(), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: subject records: %w", err)

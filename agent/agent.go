@@ -1,7 +1,8 @@
 // Package agent is the front-end-processor agent (前置机代理): it registers
 // with the hub, gets the catalog definitions of its resources, runs one
 // pipeline per resource (snapshot, incremental, reconcile) from a connector
-// plugin to Kafka, sends heartbeats and serves Prometheus metrics. It links
+// plugin to Kafka, answers live lookups of the resources the catalog marks
+// live (see live.go), sends heartbeats and serves Prometheus metrics. It links
 // no hub code: it speaks to the hub only over its HTTP API.
 package agent
 
@@ -51,6 +52,9 @@ type Options struct {
 	// Pipeline, if set, adjusts each pipeline's configuration before it is
 	// built (tests shorten backoffs with it).
 	Pipeline func(*pipeline.Config)
+	// LivePollWait is how long one poll for live lookups waits at the hub;
+	// zero means DefaultLivePollWait. Keep it below HTTPClient's timeout.
+	LivePollWait time.Duration
 }
 
 // Agent runs one agent configuration.
@@ -59,6 +63,7 @@ type Agent struct {
 	opts Options
 	log  *slog.Logger
 	m    *metrics.Metrics
+	live *liveMetrics
 	hub  *hubclient.Client
 	cps  *checkpoint.Store
 
@@ -122,6 +127,7 @@ func New(cfg *config.Config, opts Options) (*Agent, error) {
 		notify:    make(chan struct{}, 1),
 		lastError: make(map[string]string),
 	}
+	a.live = newLiveMetrics(a.m.Registry)
 	for _, r := range cfg.Resources {
 		a.resources = append(a.resources, &resourceState{code: r.Code})
 	}
@@ -194,6 +200,16 @@ func (a *Agent) Run(ctx context.Context) error {
 		hb.Wait()
 		a.finalHeartbeat(ctx)
 	}()
+
+	// Live lookups need the hub and the source database, not Kafka: the
+	// responder starts before the wait for the topic.
+	if rsp := a.newResponder(defs); rsp != nil {
+		liveCtx, stopLive := context.WithCancel(ctx)
+		var lw sync.WaitGroup
+		lw.Add(1)
+		go func() { defer lw.Done(); rsp.run(liveCtx) }()
+		defer func() { stopLive(); lw.Wait() }()
+	}
 
 	partitions, ok := a.partitions(ctx)
 	if !ok {

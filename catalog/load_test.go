@@ -306,6 +306,11 @@ func TestLoadReportsProblems(t *testing.T) {
 			want:  []want{{res, 14, "fields[2].type", "required (string, int64"}},
 		},
 		{
+			name:  "live is not a boolean",
+			files: map[string]string{res: edit(t, "update_cycle: daily\n", "update_cycle: daily\nlive: yes\n")},
+			want:  []want{{res, 21, "live", `want true or false, got the value "yes"`}},
+		},
+		{
 			name:  "nullable is not a YAML 1.2 boolean",
 			files: map[string]string{res: edit(t, "    nullable: true", "    nullable: yes")},
 			want:  []want{{res, 13, "fields[1].nullable", `want true or false, got the value "yes"`}},
@@ -490,7 +495,7 @@ func TestLoadMissingDirectory(t *testing.T) {
 
 func TestLoadValid(t *testing.T) {
 	dir := writeCatalog(t, testDepartments, map[string]string{
-		"resources/b.yaml":     edit(t, "code: TS-RES-001", "code: TS-RES-002"),
+		"resources/b.yaml":     edit(t, "code: TS-RES-001", "code: TS-RES-002", "update_cycle: daily\n", "update_cycle: daily\nlive: true\n"),
 		"resources/a.yaml":     testResource,
 		"resources/notes.txt":  "ignored",
 		"resources/.a.yaml.sw": "ignored",
@@ -512,6 +517,9 @@ func TestLoadValid(t *testing.T) {
 	}
 	if r.Format != catalog.FormatTable {
 		t.Errorf("format = %q, want the default %q", r.Format, catalog.FormatTable)
+	}
+	if !r.Live || c.Resources[0].Live {
+		t.Errorf("live = %v (b.yaml says true), %v (a.yaml leaves it out: false)", r.Live, c.Resources[0].Live)
 	}
 	if f, ok := r.Schema.Field("amount"); !ok || f.Type.String() != "decimal(10,2)" || !f.Nullable {
 		t.Errorf("field amount = %+v, %v", f, ok)

@@ -69,6 +69,11 @@ type Resource struct {
 	OpenBasis   string         `json:"open_basis,omitempty" yaml:"open_basis,omitempty"`
 	UpdateCycle string         `json:"update_cycle" yaml:"update_cycle"`
 	Format      string         `json:"format" yaml:"format"`
+	// Live marks a resource answered live (请求响应): a lookup by key is
+	// routed to the providing department's agent, which reads the row from
+	// its own database at the time of the call, instead of being served
+	// from the hub's copy. False (the default) means only the copy.
+	Live bool `json:"live" yaml:"live,omitempty"`
 	// Rules are the quality rules of the fields in field order: an implicit
 	// required rule for every non-nullable field outside the primary key,
 	// then the rules declared in fields[].rules; compiled, with catalog code

@@ -19,7 +19,7 @@ func decodeResource(d *doc, data []byte) (r *Resource, fieldsOK bool, rules [][]
 	}
 	m, _ := d.mapping("", root,
 		"code", "name", "description", "provider", "subject", "primary_key", "fields",
-		"share_type", "share_basis", "open_type", "open_basis", "update_cycle", "format")
+		"share_type", "share_basis", "open_type", "open_basis", "update_cycle", "format", "live")
 	r = &Resource{
 		Code:        d.str(m, "", "code"),
 		Name:        d.str(m, "", "name"),
@@ -31,6 +31,7 @@ func decodeResource(d *doc, data []byte) (r *Resource, fieldsOK bool, rules [][]
 		OpenBasis:   d.str(m, "", "open_basis"),
 		UpdateCycle: d.str(m, "", "update_cycle"),
 		Format:      d.str(m, "", "format"),
+		Live:        d.boolean(m, "", "live"),
 	}
 	if e, ok := m["subject"]; ok {
 		if sm, ok := d.mapping("subject", e.val, "type", "field", "latest_by"); ok {

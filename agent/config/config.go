@@ -101,6 +101,9 @@ type Resource struct {
 	ReconcileInterval time.Duration // 0 disables reconcile
 	ChunkRows         int
 	BatchRows         int // cap of rows per Arrow batch inside a chunk; 0: no cap
+	// Live lets the agent answer live lookups (请求响应) of the resource
+	// when the catalog marks it live; false refuses them. Default true.
+	Live bool
 	// Line is where the resource starts in the file, for messages.
 	Line int
 }

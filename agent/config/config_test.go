@@ -30,6 +30,7 @@ resources:
     overlap: 0
     reconcile_interval: 0
     chunk_rows: 100
+    live: false
 `
 
 func TestDefaults(t *testing.T) {
@@ -64,6 +65,8 @@ func TestDefaults(t *testing.T) {
 		{"r1 column", c.Resources[1].Columns["citizen_id"], "sfzh"},
 		{"r1 encoding", c.Resources[1].Encodings["name"], "gbk"},
 		{"r1 line", c.Resources[1].Line, 13},
+		{"r0 live", c.Resources[0].Live, true},
+		{"r1 live", c.Resources[1].Live, false},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -125,6 +128,7 @@ func TestBadConfigs(t *testing.T) {
 		{"missing dsn", edit(t, "    dsn: \"reader:s3cret@tcp(127.0.0.1:3306)/pop\"\n    table: person", "    table: person"), 9, "resources[0].dsn", "required"},
 		{"bad encoding", edit(t, "{name: GBK}", "{name: big5}"), 17, "resources[1].encodings.name", "gbk"},
 		{"bad chunk rows", edit(t, "chunk_rows: 100", "chunk_rows: 0"), 22, "resources[1].chunk_rows", "want 1 to"},
+		{"live not a boolean", edit(t, "live: false", "live: no"), 23, "resources[1].live", "want true or false"},
 		{"not a number", edit(t, "chunk_rows: 100", "chunk_rows: many"), 22, "resources[1].chunk_rows", "whole number"},
 		{"queue too big", edit(t, "dept:", "queue_chunks: 5000\ndept:"), 2, "queue_chunks", "want 1 to"},
 		{"duplicate key", edit(t, "    table: person", "    table: person\n    table: again"), 12, "resources[0].table", "set twice"},

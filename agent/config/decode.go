@@ -29,8 +29,8 @@ type resourceNodes struct {
 	r    Resource
 	mode string
 	// present options whose defaults depend on others
-	interval, overlap, reconcile, chunkRows bool
-	columnLines, encodingLines              map[string]int
+	interval, overlap, reconcile, chunkRows, live bool
+	columnLines, encodingLines                    map[string]int
 }
 
 func (d *decoder) mark(key string, n *yaml.Node) {
@@ -186,6 +186,12 @@ func (d *decoder) resource(key string, n *yaml.Node) {
 		"reconcile_interval": d.durationInto(&r.ReconcileInterval, &rn.reconcile),
 		"chunk_rows":         d.intInto(&r.ChunkRows, &rn.chunkRows),
 		"batch_rows":         d.intInto(&r.BatchRows, nil),
+		"live": func(key string, v *yaml.Node) {
+			if b, ok := d.r.boolean(key, v); ok {
+				r.Live, rn.live = b, true
+				d.mark(key, v)
+			}
+		},
 	})
 	d.res = append(d.res, rn)
 }

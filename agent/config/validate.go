@@ -242,6 +242,9 @@ func (d *decoder) validateResource(rn *resourceNodes, codes map[string]string) {
 	if !rn.reconcile {
 		r.ReconcileInterval = DefaultReconcileInterval
 	}
+	if !rn.live {
+		r.Live = true
+	}
 	switch {
 	case !rn.chunkRows:
 		r.ChunkRows = DefaultChunkRows

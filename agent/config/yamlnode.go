@@ -102,6 +102,20 @@ func (r *nodeReader) duration(key string, n *yaml.Node) (time.Duration, bool) {
 	return d, true
 }
 
+// boolean reads true or false (YAML 1.2: not yes/no).
+func (r *nodeReader) boolean(key string, n *yaml.Node) (bool, bool) {
+	n = deref(n)
+	if isNull(n) {
+		return false, false
+	}
+	var b bool
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" || n.Decode(&b) != nil {
+		r.ps.add(n.Line, key, "want true or false, got %s", describe(n))
+		return false, false
+	}
+	return b, true
+}
+
 // integer reads a whole number.
 func (r *nodeReader) integer(key string, n *yaml.Node) (int, bool) {
 	s, ok := r.str(key, n)

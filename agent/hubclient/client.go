@@ -1,7 +1,8 @@
 // Package hubclient is the agent's side of the hub's HTTP JSON API
 // (/api/v1, bearer token): registration, which returns the catalog
-// definitions of the agent's resources, heartbeats, and the live keys of a
-// resource for reconcile.
+// definitions of the agent's resources, heartbeats, the live keys of a
+// resource for reconcile, and the long poll and answers of live lookups
+// (live.go).
 package hubclient
 
 import (

@@ -69,6 +69,9 @@ type Config struct {
 	AuditLog    AuditLister
 	ShareRead   ShareReader
 	ShareLimits ShareLimits
+	// Live routes lookups of live resources to the departments' agents
+	// (live.go); without it /live is absent.
+	Live LiveRouter
 	// Now is the clock of the rate limits and quotas (time.Now when nil).
 	Now func() time.Time
 	// CertPrincipal, when set, authenticates a request without a bearer
@@ -91,6 +94,7 @@ type server struct {
 	audit         Auditor
 	auditLog      AuditLister
 	shareRead     ShareReader
+	live          LiveRouter
 	limits        *shareLimiter
 	certPrincipal func(tls.ConnectionState) (auth.Principal, bool)
 	log           *slog.Logger
@@ -111,6 +115,7 @@ func New(cfg Config) (http.Handler, error) {
 		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
 		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections, sharing: cfg.Sharing,
 		audit: cfg.Audit, auditLog: cfg.AuditLog, shareRead: cfg.ShareRead, certPrincipal: cfg.CertPrincipal,
+		live: cfg.Live,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongban_hub_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -163,6 +168,9 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.sharing != nil {
 		s.sharingRoutes(rt)
+	}
+	if s.live != nil {
+		s.liveRoutes(rt)
 	}
 	routes.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	handle("GET /healthz", s.healthz)

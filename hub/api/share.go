@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/identifier"
+	"github.com/tongban/tongban/wire"
 )
 
 // ShareReader is what the share endpoint reads of the department library
@@ -209,8 +210,24 @@ func (s *server) share(r *http.Request, p auth.Principal) (any, *apiError) {
 		return nil, decisionError(d)
 	}
 
-	recs, next, err := s.shareRecords(r.Context(), res, req)
-	if err != nil {
+	var (
+		recs []store.Record
+		next string
+	)
+	if key, ok := liveKey(res, req); ok && s.live != nil {
+		// A live resource: the providing department's agent answers from its
+		// own database.
+		entry.Action = audit.ActionShareLive
+		recs, err = s.liveRecords(r.Context(), res, key)
+		if err != nil {
+			ae := s.liveError(r, err)
+			entry.Result, entry.Reason = audit.Error, ae.msg
+			if _, aerr := s.audit.Append(r.Context(), entry); aerr != nil {
+				return nil, s.auditDown(r, aerr)
+			}
+			return nil, ae
+		}
+	} else if recs, next, err = s.shareRecords(r.Context(), res, req); err != nil {
 		entry.Result, entry.Reason = audit.Error, "store: "+err.Error()
 		if _, aerr := s.audit.Append(r.Context(), entry); aerr != nil {
 			return nil, s.auditDown(r, aerr)
@@ -301,6 +318,39 @@ func (s *server) auditDown(r *http.Request, err error) *apiError {
 func detailJSON(v map[string]any) json.RawMessage {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// liveKey is the primary key a share call of a live resource asks for: key=
+// split into its parts, or subject= when the primary key is the subject
+// field. List queries of live resources are served from the department
+// library.
+func liveKey(res *catalog.Resource, req shareRequest) ([]string, bool) {
+	if !res.Live {
+		return nil, false
+	}
+	switch {
+	case req.Key != "":
+		return wire.SplitKey(req.Key), true
+	case req.Subject != "" && len(res.PrimaryKey) == 1 && res.PrimaryKey[0] == res.Subject.Field:
+		return []string{req.Subject}, true
+	}
+	return nil, false
+}
+
+// liveRecords asks the providing department's agent for one row.
+func (s *server) liveRecords(ctx context.Context, res *catalog.Resource, key []string) ([]store.Record, error) {
+	got, err := s.live.Lookup(ctx, res.Provider, res.Code, key, 0)
+	if err != nil || !got.Found {
+		return nil, err
+	}
+	rec := store.Record{Resource: res.Code, Key: wire.RecordKey(key), Dept: res.Provider, Version: got.Version, Data: got.Data}
+	if res.Subject.Type != catalog.SubjectNone && res.Subject.Field != "" {
+		var row map[string]any
+		if json.Unmarshal(got.Data, &row) == nil {
+			rec.Subject, _ = row[res.Subject.Field].(string)
+		}
+	}
+	return []store.Record{rec}, nil
 }
 
 // shareRecords reads the records a share call asks for: a subject's

@@ -37,6 +37,7 @@ type Config struct {
 	CalendarFile string
 	Quality      QualityConfig
 	Sharing      SharingConfig
+	Live         LiveConfig
 	Listen       string
 	LogLevel     string
 }
@@ -79,6 +80,17 @@ type SharingTLS struct {
 	KeyFile  string
 }
 
+// LiveConfig is the live section: lookups of live resources answered by
+// the providing department's agent.
+type LiveConfig struct {
+	// Timeout bounds one lookup; past it the caller gets 504 naming the
+	// department.
+	Timeout time.Duration
+	// OnlineWindow: a department's agent that has not polled for this long
+	// is offline, and a lookup fails at once with 503.
+	OnlineWindow time.Duration
+}
+
 // QualityConfig is the quality section.
 type QualityConfig struct {
 	// Checks turns the catalog's quality rules on at ingest (quarantine).
@@ -111,6 +123,7 @@ func DefaultConfig() Config {
 			GoldenTopicPrefix: "tongban.golden.",
 		},
 		Quality: QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
+		Live:    LiveConfig{Timeout: 10 * time.Second, OnlineWindow: 15 * time.Second},
 		Sharing: SharingConfig{ListsDir: "deploy/sharing", Rate: 50, Burst: 100,
 			TLS: SharingTLS{CADir: "data/ca", CertFile: "data/ca/server.crt", KeyFile: "data/ca/server.key"}},
 		Store:      store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
@@ -347,6 +360,10 @@ func (p *parser) configKeys(c *Config) []key {
 			{name: "scorecard_interval", leaf: duration(&c.Quality.ScorecardInterval)},
 		}},
 		{name: "calendar_file", leaf: str(&c.CalendarFile)},
+		{name: "live", sub: []key{
+			{name: "timeout", leaf: duration(&c.Live.Timeout)},
+			{name: "online_window", leaf: duration(&c.Live.OnlineWindow)},
+		}},
 		{name: "sharing", sub: []key{
 			{name: "lists_dir", leaf: str(&c.Sharing.ListsDir)},
 			{name: "rate", leaf: number(&c.Sharing.Rate)},
@@ -414,6 +431,12 @@ func (p *parser) validate(c *Config) {
 	}
 	if g := k.GoldenTopicPrefix + "population"; !topicName.MatchString(g) || len(g) > 200 {
 		bad("kafka.golden_topic_prefix", "%q does not make Kafka topic names (a-z A-Z 0-9 . _ -, at most 180 characters)", k.GoldenTopicPrefix)
+	}
+	if c.Live.Timeout < 100*time.Millisecond || c.Live.Timeout > 5*time.Minute {
+		bad("live.timeout", "%s is out of range 100ms..5m", c.Live.Timeout)
+	}
+	if c.Live.OnlineWindow < time.Second {
+		bad("live.online_window", "%s is too short (at least 1s; agents poll every few seconds)", c.Live.OnlineWindow)
 	}
 	if c.Sharing.Rate < 0 {
 		bad("sharing.rate", "%g is negative (0 turns the rate limit off)", c.Sharing.Rate)

@@ -9,6 +9,7 @@ import (
 	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/changefeed"
 	"github.com/tongban/tongban/hub/grant"
+	"github.com/tongban/tongban/hub/live"
 	"github.com/tongban/tongban/hub/merge"
 	"github.com/tongban/tongban/hub/objection"
 	"github.com/tongban/tongban/hub/scorecard"
@@ -22,6 +23,7 @@ type features struct {
 	cal        *calendar.Calendar
 	sharing    *grant.Service
 	audit      *audit.Logger
+	live       *live.Router
 	merger     *merge.Merger
 	publisher  *changefeed.Publisher
 	scorer     *scorecard.Scorer
@@ -79,6 +81,11 @@ func (s *Server) newFeatures(ctx context.Context) (*features, error) {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	f.audit, err = audit.New(audit.Config{Store: s.db, Registry: s.reg, Logger: s.log})
+	if err != nil {
+		return nil, fmt.Errorf("hub: %w", err)
+	}
+	f.live, err = live.New(live.Config{Catalog: s.cat, Timeout: s.cfg.Live.Timeout, OnlineWindow: s.cfg.Live.OnlineWindow,
+		Registry: s.reg, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		Merge: s.db, Quality: s.db, Objections: s.feat.objections,
 		Sharing: s.feat.sharing, Audit: s.feat.audit, AuditLog: s.db, ShareRead: s.db,
 		ShareLimits:   api.ShareLimits{Rate: cfg.Sharing.Rate, Burst: cfg.Sharing.Burst, DailyQuota: cfg.Sharing.DailyQuota},
-		CertPrincipal: certPrincipal})
+		CertPrincipal: certPrincipal, Live: s.feat.live})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
@@ -153,6 +153,8 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Agents' live polls hang for up to 30 s: end them at shutdown.
+	s.http.RegisterOnShutdown(s.feat.live.Close)
 	if err := s.listenTLS(handler); err != nil {
 		return nil, err
 	}

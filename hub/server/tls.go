@@ -43,6 +43,7 @@ func (s *Server) listenTLS(handler http.Handler) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	s.tlsHTTP.RegisterOnShutdown(s.feat.live.Close)
 	s.log.Info("hub: mutual-TLS sharing listener", "addr", s.tlsListener.Addr().String(), "ca", t.CADir)
 	return nil
 }

@@ -338,3 +338,33 @@ func TestGrantDecisionsAreAudited(t *testing.T) {
 		t.Fatalf("audit actions %v, want %v", actions, want)
 	}
 }
+
+// Bulk copy needs the bureau's approval of a subscription; then the feed
+// pages through the resource with the subscribed fields only.
+func TestFeedNeedsAnApprovedSubscription(t *testing.T) {
+	f := newShareCallFixture(t, ShareLimits{})
+	if status, body, _ := f.call("GET", "/api/v1/feed/MR-LP-001", f.civil, ""); status != 403 {
+		t.Fatalf("feed without a subscription: %d %v, want 403", status, body)
+	}
+	status, body, _ := f.call("POST", "/api/v1/subscriptions", f.civil,
+		`{"resource":"MR-LP-001","fields":["uscc","name","status"],"purpose":"婚姻登记辅助核验","legal_basis":"《婚姻登记条例》","duration_days":90}`)
+	if status != 200 {
+		t.Fatalf("subscription request: %d %v", status, body)
+	}
+	id := int64(body["application"].(map[string]any)["id"].(float64))
+	if status, body, _ := f.call("POST", "/api/v1/subscriptions/"+strconv.FormatInt(id, 10)+"/approve", f.admin, `{"decision":"approve"}`); status != 200 {
+		t.Fatalf("approve: %d %v", status, body)
+	}
+	status, body, _ = f.call("GET", "/api/v1/feed/MR-LP-001?limit=10", f.civil, "")
+	if status != 200 {
+		t.Fatalf("feed: %d %v", status, body)
+	}
+	recs := body["records"].([]any)
+	data := recs[0].(map[string]any)["data"].(map[string]any)
+	if len(recs) != 1 || data["name"] != "某某公司" || data["legal_rep"] != nil || len(data) != 3 || body["audit_seq"] == nil {
+		t.Fatalf("feed records %v: want the company with uscc, name and status only", recs)
+	}
+	if status, _, _ := f.call("GET", "/api/v1/feed/MR-LP-001", f.police, ""); status != 403 {
+		t.Fatalf("feed for a department without its own subscription: %d, want 403", status)
+	}
+}

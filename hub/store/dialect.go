@@ -26,6 +26,11 @@ type dialect struct {
 	writeTx *sql.TxOptions
 	// upsertRecordsSuffix follows the VALUES list of the source_records upsert.
 	upsertRecordsSuffix string
+	// subjectFrom is the FROM clause of reads by subject. Without
+	// statistics SQLite would read the primary key (resource, record_key)
+	// for "subject IN (…) AND resource IN (…)", scanning every record of
+	// the resource; the hint makes both backends use the subject index.
+	subjectFrom string
 	// maxApplyAttempts bounds the retries of ApplyRecords on retryable errors.
 	maxApplyAttempts int
 	isDuplicate      func(error) bool
@@ -45,6 +50,7 @@ func sqliteDialect() *dialect {
  batch_id = excluded.batch_id, ingested_at = excluded.ingested_at,
  subject = COALESCE(excluded.subject, source_records.subject), version = excluded.version
  WHERE excluded.version >= source_records.version`,
+		subjectFrom:      `source_records INDEXED BY source_records_subject`,
 		maxApplyAttempts: 1,
 		isDuplicate:      sqliteIsDuplicate,
 		isRetryable:      func(error) bool { return false },
@@ -69,6 +75,7 @@ func mysqlDialect() *dialect {
  ingested_at = IF(` + cond + `, VALUES(ingested_at), ingested_at),
  subject = IF(` + cond + `, COALESCE(VALUES(subject), subject), subject),
  version = IF(` + cond + `, VALUES(version), version)`,
+		subjectFrom:      `source_records FORCE INDEX (source_records_subject)`,
 		maxApplyAttempts: 5,
 		isDuplicate:      mysqlIsDuplicate,
 		isRetryable:      mysqlIsRetryable,

@@ -209,7 +209,7 @@ func (s *DB) mergeSubjectsOnce(ctx context.Context, resources, subjects []string
 			_ = tx.Rollback()
 		}
 	}()
-	recs, err := subjectRecordsLocked(ctx, tx, resources, subjects, s.d.forUpdate)
+	recs, err := subjectRecordsLocked(ctx, tx, s.d.subjectFrom, resources, subjects, s.d.forUpdate)
 	if err != nil {
 		return MergeResult{}, err
 	}
@@ -291,7 +291,7 @@ func (s *DB) writeMergeOnce(ctx context.Context, subjects []SubjectMerge, order 
 			_ = tx.Rollback()
 		}
 	}()
-	if err := checkBasis(ctx, tx, subjects, order); err != nil {
+	if err := checkBasis(ctx, tx, s.d.subjectFrom, subjects, order); err != nil {
 		return MergeResult{}, err
 	}
 	if res, err = s.writeMergeTx(ctx, tx, subjects, order, ts); err != nil {
@@ -408,7 +408,7 @@ type storedGolden struct {
 
 // checkBasis reads again, inside tx, the live records of the subjects that
 // carry a basis and compares them with it.
-func checkBasis(ctx context.Context, tx *sql.Tx, subjects []SubjectMerge, order []int) error {
+func checkBasis(ctx context.Context, tx *sql.Tx, from string, subjects []SubjectMerge, order []int) error {
 	for start := 0; start < len(order); {
 		first := &subjects[order[start]]
 		end := start
@@ -419,7 +419,7 @@ func checkBasis(ctx context.Context, tx *sql.Tx, subjects []SubjectMerge, order 
 			end++
 		}
 		if len(first.Resources) > 0 {
-			now, err := subjectVersions(ctx, tx, first.Resources, ids)
+			now, err := subjectVersions(ctx, tx, from, first.Resources, ids)
 			if err != nil {
 				return fmt.Errorf("check basis: %w", err)
 			}
@@ -717,7 +717,7 @@ func (s *DB) FieldHistory(ctx context.Context, subjectType, subjectID, field str
 // SubjectRecords returns the live records of the given subjects in the given
 // resources, ordered by resource, subject and key.
 func (s *DB) SubjectRecords(ctx context.Context, resources []string, subjects []string) ([]Record, error) {
-	return subjectRecords(ctx, s.db, resources, subjects)
+	return subjectRecordsLocked(ctx, s.db, s.d.subjectFrom, resources, subjects, "")
 }
 
 // querier is the pool or a transaction.
@@ -727,10 +727,10 @@ type querier interface {
 
 // subjectVersions reads the versions of the live records of subjects in
 // resources, by subject: what checkBasis compares, without the data.
-func subjectVersions(ctx context.Context, db querier, resources []string, subjects []string) (map[string][]RecordVersion, error) {
+func subjectVersions(ctx context.Context, db querier, from string, resources []string, subjects []string) (map[string][]RecordVersion, error) {
 	out := map[string][]RecordVersion{}
 	err := eachSubjectChunk(resources, subjects, func(in string, args []any) error {
-		rs, err := db.QueryContext(ctx, `SELECT resource, record_key, version, ingested_at, subject FROM source_records WHERE subject IN (`+in, args...)
+		rs, err := db.QueryContext(ctx, `SELECT resource, record_key, version, ingested_at, subject FROM `+from+` WHERE subject IN (`+in, args...)
 		if err != nil {
 			return err
 		}
@@ -795,13 +795,9 @@ func eachSubjectChunk(resources, subjects []string, fn func(in string, args []an
 	return nil
 }
 
-func subjectRecords(ctx context.Context, db querier, resources []string, subjects []string) ([]Record, error) {
-	return subjectRecordsLocked(ctx, db, resources, subjects, "")
-}
-
 // subjectRecordsLocked is subjectRecords with a locking suffix (FOR UPDATE
 // on MySQL inside a transaction).
-func subjectRecordsLocked(ctx context.Context, db querier, resources []string, subjects []string, lock string) ([]Record, error) {
+func subjectRecordsLocked(ctx context.Context, db querier, from string, resources []string, subjects []string, lock string) ([]Record, error) {
 	if len(resources) == 0 || len(subjects) == 0 {
 		return nil, nil
 	}
@@ -819,7 +815,7 @@ func subjectRecordsLocked(ctx context.Context, db querier, resources []string, s
 		end := min(start+subjectChunk, len(subj))
 		q.Reset()
 		args := make([]any, 0, end-start+len(res))
-		q.WriteString(selectRecord + ` WHERE subject IN (`)
+		q.WriteString(`SELECT ` + recordColumns + ` FROM ` + from + ` WHERE subject IN (`)
 		for i := start; i < end; i++ {
 			if i > start {
 				q.WriteByte(',')

@@ -39,6 +39,9 @@ type DB struct {
 	d  *dialect
 }
 
+// maxIdleConns is how many idle connections the pool keeps.
+const maxIdleConns = 32
+
 // ErrDuplicate is wrapped by errors of writes that would create a second row
 // under an existing unique key (schema version, token id or hash).
 var ErrDuplicate = errors.New("already exists")
@@ -76,6 +79,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		_ = sdb.Close()
 		return nil, fmt.Errorf("store: open %s %s: connect: %w", cfg.Driver, target, err)
 	}
+	// database/sql keeps 2 idle connections by default: under concurrent
+	// API calls connections would be opened and closed all the time (on
+	// SQLite each new one re-prepares its statements).
+	sdb.SetMaxIdleConns(maxIdleConns)
 	s := &DB{db: sdb, d: d}
 	if err := s.migrate(ctx, migrations()); err != nil {
 		_ = sdb.Close()

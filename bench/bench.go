@@ -15,12 +15,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tongban/tongban/broker"
+	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/connectors"
 	"github.com/tongban/tongban/connectors/mysql"
 	"github.com/tongban/tongban/connectors/plugin"
@@ -32,6 +34,8 @@ import (
 const (
 	DefaultRows      = 1_000_000
 	DefaultServerDSN = "root@tcp(127.0.0.1:3306)/"
+	// DefaultMergeRows is where the ingest+validate+merge measurement stops.
+	DefaultMergeRows = 100_000
 )
 
 // Topics of the run (on the embedded broker of the run only).
@@ -56,6 +60,21 @@ type Config struct {
 	// the snapshot is then also measured through the plugin.
 	ConnectorCmd func() *exec.Cmd
 	Logger       *slog.Logger // slog.Default()
+	// ShareRequests is the number of timed share calls, and of baseline
+	// lookups (DefaultShareRequests); ShareClients the concurrent callers
+	// (DefaultShareClients).
+	ShareRequests int
+	ShareClients  int
+	// ShareDuration bounds each timed sharing run (DefaultShareDuration).
+	ShareDuration time.Duration
+	// MergeRows bounds the rows of the ingest+validate+merge measurement
+	// (DefaultMergeRows; at most Rows): it is timed until that many rows of
+	// the topic are stored and merged, then stopped. Its store, holding
+	// that many subjects, is the sharing measurement's.
+	MergeRows int
+	// ProfileDir, if set, receives a CPU profile (runtime/pprof) of each
+	// hub measurement, named after it: <dir>/<name>.cpu.pprof.
+	ProfileDir string
 	// Progress receives one line per step; nil discards them.
 	Progress io.Writer
 }
@@ -77,6 +96,23 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
+	if cfg.ShareRequests == 0 {
+		cfg.ShareRequests = DefaultShareRequests
+	}
+	if cfg.ShareClients == 0 {
+		cfg.ShareClients = DefaultShareClients
+	}
+	if cfg.ShareDuration == 0 {
+		cfg.ShareDuration = DefaultShareDuration
+	}
+	if cfg.MergeRows == 0 {
+		cfg.MergeRows = DefaultMergeRows
+	}
+	if cfg.ShareRequests < 0 || cfg.ShareClients < 0 || cfg.ShareDuration < 0 || cfg.MergeRows < 0 {
+		return nil, fmt.Errorf("bench: share requests %d, clients %d, duration %s, merge rows %d: must be positive",
+			cfg.ShareRequests, cfg.ShareClients, cfg.ShareDuration, cfg.MergeRows)
+	}
+	cfg.MergeRows = min(cfg.MergeRows, cfg.Rows)
 	if cfg.Dir == "" {
 		dir, err := os.MkdirTemp("", "tongban-bench-")
 		if err != nil {
@@ -104,6 +140,44 @@ func (r *runner) createDatabase(ctx context.Context, name string) error {
 	}
 	r.created = append(r.created, name)
 	return nil
+}
+
+// profile starts a CPU profile of one measurement when Config.ProfileDir is
+// set; the returned func stops it.
+func (r *runner) profile(name string) (stop func() error, err error) {
+	if r.cfg.ProfileDir == "" {
+		return func() error { return nil }, nil
+	}
+	if err := os.MkdirAll(r.cfg.ProfileDir, 0o750); err != nil {
+		return nil, fmt.Errorf("bench: profile dir: %w", err)
+	}
+	path := filepath.Join(r.cfg.ProfileDir, name+".cpu.pprof")
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("bench: profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("bench: profile %s: %w", name, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("bench: profile %s: %w", path, err)
+		}
+		r.step("CPU profile of %s written to %s", name, path)
+		return nil
+	}, nil
+}
+
+// profiled runs fn under profile(name).
+func (r *runner) profiled(name string, fn func() error) error {
+	stop, err := r.profile(name)
+	if err != nil {
+		return err
+	}
+	ferr := fn()
+	return errors.Join(ferr, stop())
 }
 
 func (r *runner) step(format string, args ...any) {
@@ -192,11 +266,20 @@ func (r *runner) run(ctx context.Context) (results []Result, err error) {
 		return nil, err
 	}
 	results = append(results, snap...)
-	hub, err := r.ingest(ctx)
+	cat, err := benchHubCatalog(r.cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	hub, fullStore, err := r.ingest(ctx, cat)
 	if err != nil {
 		return nil, err
 	}
 	results = append(results, hub...)
+	sharing, err := r.shareResults(ctx, cat, fullStore)
+	if err != nil {
+		return nil, err
+	}
+	results = append(results, sharing...)
 	return append(results, notBuiltResults()...), nil
 }
 
@@ -339,65 +422,148 @@ func (r *runner) deleteTopic(ctx context.Context, topic string) {
 }
 
 // ingest measures the hub ingest path against raw store inserts, into a
-// SQLite store and into a MariaDB store.
-func (r *runner) ingest(ctx context.Context) ([]Result, error) {
+// SQLite store and into a MariaDB store: plain (no checks, no merge) and
+// with the quality checks and the golden-record merge on. It returns the
+// SQLite store the full run filled, for the sharing measurement.
+func (r *runner) ingest(ctx context.Context, cat *catalog.Catalog) ([]Result, string, error) {
 	src, err := r.open(func(c *gomysql.Config) { c.ParseTime = true })
+	if err != nil {
+		return nil, "", err
+	}
+	defer src.Close()
+	discard := slog.New(slog.DiscardHandler)
+	var (
+		out      []Result
+		fullPath string
+	)
+	for _, backend := range []struct{ name, label string }{{store.DriverSQLite, "SQLite"}, {store.DriverMySQL, "MariaDB"}} {
+		// A fresh store per run: plain ingest, ingest+validate+merge, raw inserts.
+		newStore := func(kind string) (store.Config, error) {
+			if backend.name == store.DriverSQLite {
+				return store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(r.cfg.Dir, kind+".db")}, nil
+			}
+			name := r.dbName + "_hub_" + kind
+			if err := r.createDatabase(ctx, name); err != nil {
+				return store.Config{}, err
+			}
+			c, err := gomysql.ParseDSN(r.cfg.ServerDSN)
+			if err != nil {
+				return store.Config{}, fmt.Errorf("bench: server DSN: %w", err)
+			}
+			c.DBName = name
+			return store.Config{Driver: store.DriverMySQL, DSN: c.FormatDSN()}, nil
+		}
+		plainCfg, err := newStore("ingest")
+		if err != nil {
+			return nil, "", err
+		}
+		fullCfg, err := newStore("full")
+		if err != nil {
+			return nil, "", err
+		}
+		rawCfg, err := newStore("raw")
+		if err != nil {
+			return nil, "", err
+		}
+		run := ingestRun{store: plainCfg, brokers: r.brokers, topic: topicAgent, dlq: topicDLQ,
+			group: "tongban-bench-" + backend.name, want: r.cfg.Rows, log: discard}
+		var plain, full ingestMeasure
+		if err := r.profiled("ingest-"+backend.name, func() (err error) { plain, err = hubIngest(ctx, run); return err }); err != nil {
+			return nil, "", err
+		}
+		r.step("hub ingest into %s: %d rows, %.0f rows/s", backend.label, plain.rows, plain.rowsPerSec())
+		run.store, run.group, run.cat, run.want = fullCfg, "tongban-bench-full-"+backend.name, cat, r.cfg.MergeRows
+		if err := r.profiled("ingest-full-"+backend.name, func() (err error) { full, err = hubIngest(ctx, run); return err }); err != nil {
+			return nil, "", err
+		}
+		r.step("hub ingest+validate+merge into %s: %d rows (%d quarantined, %d fixed, %d golden records written), %.0f rows/s",
+			backend.label, full.rows, full.quarantined, full.fixed, full.golden, full.rowsPerSec())
+		// Every counted row was merged (a group's rows are counted after its
+		// merge; a group merged while the run was being stopped may add more).
+		if passed := int64(full.rows) - full.quarantined; full.golden < passed {
+			return nil, "", fmt.Errorf("bench: ingest+validate+merge into %s: %d golden records written for %d stored rows of distinct subjects",
+				backend.label, full.golden, passed)
+		}
+		var raw, rawFirst measure
+		if err := r.profiled("raw-inserts-"+backend.name, func() (err error) {
+			raw, rawFirst, err = rawInserts(ctx, rawCfg, src, full.rows)
+			return err
+		}); err != nil {
+			return nil, "", err
+		}
+		r.step("raw ApplyRecords into %s: %d rows, %.0f rows/s; the first %d rows %.0f rows/s", backend.label, raw.rows, raw.rowsPerSec(),
+			rawFirst.rows, rawFirst.rowsPerSec())
+		if raw.rows != r.cfg.Rows {
+			return nil, "", fmt.Errorf("bench: raw inserts into %s applied %d rows, the table has %d", backend.label, raw.rows, r.cfg.Rows)
+		}
+		if backend.name == store.DriverSQLite {
+			fullPath = fullCfg.DSN
+		}
+		base := raw.rowsPerSec()
+		const baseline = "store.ApplyRecords, same rows in key order, 20,000 per call"
+		rate := plain.rowsPerSec()
+		out = append(out, Result{Name: "hub ingest → " + backend.label + " store", Unit: "rows/s", Value: rate,
+			Baseline: baseline, BaselineValue: base, Ratio: ratio(rate, base),
+			Rows: plain.rows, Target: "≥ 0.5× raw insert", Met: met(ratio(rate, base) >= 0.5), Status: StatusMeasured,
+			Note: "hub/ingest consumer group on the agent's topic (joining the group, fetch, decode, catalog check, store), timed until every row is applied; " +
+				"quality checks and golden-record merge off (the next line has them on); the baseline times only the ApplyRecords calls"})
+		rate, base = full.rowsPerSec(), rawFirst.rowsPerSec()
+		out = append(out, Result{Name: "hub ingest+validate+merge → " + backend.label, Unit: "rows/s", Value: rate,
+			Baseline: baseline, BaselineValue: base, Ratio: ratio(rate, base),
+			Rows: full.rows, Target: "≥ 0.5× raw insert", Met: met(ratio(rate, base) >= 0.5), Status: StatusMeasured,
+			Note: fmt.Sprintf("as the plain line plus, per row, the %d quality rules of %s (+ income) with the store as quarantine (a quarantine "+
+				"update per row, closing open entries) and the golden-record merge of every changed subject (read its source records, compute, "+
+				"write golden record, field history and change outbox) before the offsets are committed; %d rows quarantined, %d fixed, %d golden "+
+				"records written; one source resource, so no cross-check conflicts arise; timed until the first %d of the topic's %d rows "+
+				"were stored and merged (the first -merge-rows), then stopped; the baseline is the raw inserts' time for their first %d rows "+
+				"(the ApplyRecords calls up to that row) into a fresh store, so both start from an empty store",
+				len(cat.Resources[0].Rules), authorityResource, full.quarantined, full.fixed, full.golden, full.rows, r.cfg.Rows, rawFirst.rows)})
+	}
+	return out, fullPath, nil
+}
+
+// shareResults measures the share endpoint on the SQLite store of the
+// ingest+validate+merge run.
+func (r *runner) shareResults(ctx context.Context, cat *catalog.Catalog, dbPath string) ([]Result, error) {
+	r.step("sharing: up to %d share calls by subject (at most %s) from %d concurrent clients, then raw SQL lookups within the same limits",
+		r.cfg.ShareRequests, r.cfg.ShareDuration, r.cfg.ShareClients)
+	var sr shareResult
+	err := r.profiled("sharing", func() (err error) {
+		sr, err = share(ctx, shareRun{dbPath: dbPath, cat: cat, requests: r.cfg.ShareRequests, clients: r.cfg.ShareClients,
+			limit: r.cfg.ShareDuration, log: slog.New(slog.DiscardHandler)})
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer src.Close()
-	hubDSN := func(name string) (string, error) {
-		c, err := gomysql.ParseDSN(r.cfg.ServerDSN)
-		if err != nil {
-			return "", fmt.Errorf("bench: server DSN: %w", err)
-		}
-		c.DBName = name
-		return c.FormatDSN(), nil
-	}
-	var out []Result
-	for _, backend := range []struct{ name, label string }{{store.DriverSQLite, "SQLite"}, {store.DriverMySQL, "MariaDB"}} {
-		var inCfg, rawCfg store.Config
-		switch backend.name {
-		case store.DriverSQLite:
-			inCfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(r.cfg.Dir, "ingest.db")}
-			rawCfg = store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(r.cfg.Dir, "raw.db")}
-		default:
-			for _, c := range []*store.Config{&inCfg, &rawCfg} {
-				name := r.dbName + "_hub_ingest"
-				if c == &rawCfg {
-					name = r.dbName + "_hub_raw"
-				}
-				if err := r.createDatabase(ctx, name); err != nil {
-					return nil, err
-				}
-				dsn, err := hubDSN(name)
-				if err != nil {
-					return nil, err
-				}
-				*c = store.Config{Driver: store.DriverMySQL, DSN: dsn}
-			}
-		}
-		in, err := hubIngest(ctx, inCfg, r.brokers, topicAgent, topicDLQ, "tongban-bench-"+backend.name, r.cfg.Rows, slog.New(slog.DiscardHandler))
-		if err != nil {
-			return nil, err
-		}
-		r.step("hub ingest into %s: %d rows, %.0f rows/s", backend.label, in.rows, in.rowsPerSec())
-		raw, err := rawInserts(ctx, rawCfg, src)
-		if err != nil {
-			return nil, err
-		}
-		r.step("raw ApplyRecords into %s: %d rows, %.0f rows/s", backend.label, raw.rows, raw.rowsPerSec())
-		if raw.rows != r.cfg.Rows {
-			return nil, fmt.Errorf("bench: raw inserts into %s applied %d rows, the table has %d", backend.label, raw.rows, r.cfg.Rows)
-		}
-		rate, base := in.rowsPerSec(), raw.rowsPerSec()
-		out = append(out, Result{Name: "hub ingest → " + backend.label + " store", Unit: "rows/s", Value: rate,
-			Baseline: "store.ApplyRecords, same rows in key order, 20,000 per call", BaselineValue: base, Ratio: ratio(rate, base),
-			Rows: in.rows, Target: "≥ 0.5× raw insert", Met: met(ratio(rate, base) >= 0.5), Status: StatusMeasured,
-			Note: "hub/ingest consumer group on the agent's topic (joining the group, fetch, decode, catalog check, store), timed until every row is applied; " +
-				"the baseline times only the ApplyRecords calls; quality checks and golden-record merge are not built, so they are not in this figure"})
-	}
-	return out, nil
+	apiRate, rawRate := sr.api.perSec(), sr.raw.perSec()
+	p50, p99 := quantileMS(sr.api.d, 0.50), quantileMS(sr.api.d, 0.99)
+	rawP50, rawP99 := quantileMS(sr.raw.d, 0.50), quantileMS(sr.raw.d, 0.99)
+	r.step("sharing: API %.0f calls/s, p50 %.2f ms, p99 %.2f ms; raw SQL %.0f lookups/s, p50 %.2f ms, p99 %.2f ms",
+		apiRate, p50, p99, rawRate, rawP50, rawP99)
+	conc := fmt.Sprintf("%d concurrent", r.cfg.ShareClients)
+	const rawBase = "raw SQL point lookup (prepared SELECT by subject via its index, same SQLite file)"
+	what := fmt.Sprintf("GET /api/v1/share/%s?subject=<citizen ID> over real HTTP on loopback, %d clients with keep-alive, %d timed calls "+
+		"(at most %d, for at most %s, after one untimed call per client) on random subjects of the %d in the SQLite store the "+
+		"ingest+validate+merge run filled (golden records merged); "+
+		"each call: bearer-token lookup, grant decision (unconditional resource, caller not the provider, grants read), the subject's record "+
+		"from the department library (the authority of every golden field: the share endpoint serves source records, not golden_records), "+
+		"field filter, SM3-chained audit entry committed before the answer; the answer is checked to hold the subject's record; "+
+		"clients and server share the machine's CPUs; the baseline makes lookups (%d, the same subjects in the same order) from as many "+
+		"goroutines within the same limits, on a pool keeping one idle connection per goroutine, "+
+		"naming the subject index (INDEXED BY): without ANALYZE statistics SQLite plans the store's subject lookup as a scan of the "+
+		"resource's primary-key range, every record of the resource per lookup",
+		benchResource, r.cfg.ShareClients, sr.api.calls, r.cfg.ShareRequests, r.cfg.ShareDuration, sr.subjects, sr.raw.calls)
+	return []Result{
+		{Name: "sharing: lookup by citizen ID (share API, " + conc + ")", Unit: "requests/s", Value: apiRate,
+			Baseline: rawBase, BaselineValue: rawRate, Ratio: ratio(apiRate, rawRate), Rows: sr.subjects, Status: StatusMeasured, Note: what},
+		{Name: "sharing: lookup p50 (" + conc + ")", Unit: "ms", Value: p50,
+			Baseline: rawBase, BaselineValue: rawP50, Ratio: ratio(p50, rawP50), Rows: sr.subjects, Status: StatusMeasured,
+			Note: "latency of each call as the client sees it, from the recorded durations of this run; the ratio is × the baseline's latency"},
+		{Name: "sharing: lookup p99 (" + conc + ")", Unit: "ms", Value: p99,
+			Baseline: rawBase, BaselineValue: rawP99, Ratio: ratio(p99, rawP99), Rows: sr.subjects, Target: "< 10 ms", Met: met(p99 < 10),
+			Status: StatusMeasured, Note: "as the p50 line"},
+	}, nil
 }
 
 // notBuiltResults are the lines of issue 5 whose features do not exist yet.
@@ -405,10 +571,6 @@ func notBuiltResults() []Result {
 	return []Result{
 		notBuilt("incremental: 100,000 updated rows", "rows/s", "", ""),
 		notBuilt("incremental: commit to acknowledged delay", "ms", "", ""),
-		notBuilt("hub ingest + validate + merge", "rows/s", "raw batched inserts", "≥ 0.5× raw insert"),
-		notBuilt("sharing: golden lookup by citizen ID", "requests/s", "same point lookup as raw SQL", ""),
-		notBuilt("sharing: golden lookup p50 (200 concurrent)", "ms", "", ""),
-		notBuilt("sharing: golden lookup p99 (200 concurrent)", "ms", "", "< 10 ms"),
 		notBuilt("sharing: live lookup via agent p99", "ms", "", "< 50 ms"),
 		notBuilt("licence verification", "verifications/s", "raw SM2 verify", "≥ 0.5× raw SM2"),
 		notBuilt("open data: CSV download", "MB/s", "", "≥ 100 MB/s, RSS < 128 MiB"),

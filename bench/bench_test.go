@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestRunSmall runs the whole benchmark on a tiny table and checks that the
@@ -21,7 +27,7 @@ func TestRunSmall(t *testing.T) {
 	}
 	var progress bytes.Buffer
 	res, err := Run(context.Background(), Config{Rows: rows, Dir: t.TempDir(), Progress: &progress,
-		Logger: slog.New(slog.DiscardHandler)})
+		Logger: slog.New(slog.DiscardHandler), ShareRequests: 400})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +49,10 @@ func TestRunSmall(t *testing.T) {
 	}
 	measured := []string{
 		"agent snapshot vs raw scan", "agent snapshot vs naive JSON", "agent snapshot throughput",
-		"agent snapshot peak RSS (whole bench process)", "hub ingest → SQLite store",
+		"agent snapshot peak RSS (whole bench process)", "hub ingest → SQLite store", "hub ingest → MariaDB store",
+		"hub ingest+validate+merge → SQLite", "hub ingest+validate+merge → MariaDB",
+		"sharing: lookup by citizen ID (share API, 200 concurrent)", "sharing: lookup p50 (200 concurrent)",
+		"sharing: lookup p99 (200 concurrent)",
 	}
 	for _, name := range measured {
 		r, ok := byName[name]
@@ -57,6 +66,15 @@ func TestRunSmall(t *testing.T) {
 		if r.Baseline != "" && (r.BaselineValue <= 0 || r.Ratio <= 0) {
 			t.Errorf("%q: baseline %v ratio %v, want positive", name, r.BaselineValue, r.Ratio)
 		}
+	}
+	// Clean generated rows pass the example catalog's rules, and each
+	// becomes one golden record.
+	if r := byName["hub ingest+validate+merge → SQLite"]; !strings.Contains(r.Note, "0 rows quarantined, 0 fixed, "+strconv.Itoa(rows)+" golden") {
+		t.Errorf("ingest+validate+merge note %q: want 0 quarantined, 0 fixed, %d golden records", r.Note, rows)
+	}
+	if p50, p99 := byName["sharing: lookup p50 (200 concurrent)"], byName["sharing: lookup p99 (200 concurrent)"]; p99.Value < p50.Value ||
+		p99.BaselineValue < p50.BaselineValue || p99.Met == nil {
+		t.Errorf("sharing p50 %+v, p99 %+v: want p99 ≥ p50 and a target verdict", p50, p99)
 	}
 	if r := byName["agent snapshot vs raw scan"]; r.RSSBytes <= 0 {
 		t.Errorf("agent snapshot: rss_bytes %d, want positive", r.RSSBytes)
@@ -74,8 +92,8 @@ func TestRunSmall(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"incremental: 100,000 updated rows", "hub ingest + validate + merge",
-		"sharing: golden lookup p99 (200 concurrent)", "licence verification", "open data: CSV download"} {
+	for _, name := range []string{"incremental: 100,000 updated rows", "sharing: live lookup via agent p99",
+		"licence verification", "open data: CSV download"} {
 		if r, ok := byName[name]; !ok || r.Status != StatusNotBuilt {
 			t.Errorf("%q: want a %q line, got %+v", name, StatusNotBuilt, r)
 		}
@@ -105,6 +123,8 @@ func TestRunRejectsBadConfig(t *testing.T) {
 	}{
 		{"negative rows", Config{Rows: -1}, "rows"},
 		{"bad DSN", Config{Rows: 10, ServerDSN: "not a dsn"}, "DSN"},
+		{"negative share requests", Config{Rows: 10, ShareRequests: -1}, "share requests"},
+		{"negative merge rows", Config{Rows: 10, MergeRows: -5}, "merge rows"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Run(context.Background(), tc.cfg)
@@ -165,4 +185,97 @@ func TestIncomeIsDecimal(t *testing.T) {
 			t.Errorf("income(%d) = %q, want decimal(12,2) text", i, s)
 		}
 	}
+}
+
+func TestQuantileMS(t *testing.T) {
+	ms := func(n ...int) []time.Duration {
+		out := make([]time.Duration, len(n))
+		for i, v := range n {
+			out[i] = time.Duration(v) * time.Millisecond
+		}
+		return out
+	}
+	hundred := make([]int, 100)
+	for i := range hundred {
+		hundred[i] = 100 - i // 100..1, unsorted
+	}
+	for _, tc := range []struct {
+		name string
+		d    []time.Duration
+		q    float64
+		want float64
+	}{
+		{"empty", nil, 0.5, 0},
+		{"one", ms(7), 0.99, 7},
+		{"median of odd", ms(5, 1, 3), 0.5, 3},
+		{"median of even takes the lower", ms(4, 1, 3, 2), 0.5, 2},
+		{"p99 of 100", ms(hundred...), 0.99, 99},
+		{"p50 of 100", ms(hundred...), 0.50, 50},
+		{"max", ms(hundred...), 1, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := slices.Clone(tc.d)
+			if got := quantileMS(tc.d, tc.q); got != tc.want {
+				t.Errorf("quantileMS(%v, %v) = %v, want %v", tc.d, tc.q, got, tc.want)
+			}
+			if !slices.Equal(in, tc.d) {
+				t.Error("quantileMS reordered its input")
+			}
+		})
+	}
+}
+
+func TestRunConcurrent(t *testing.T) {
+	subjects := []string{"a", "b", "c"}
+	ctx := context.Background()
+	t.Run("counts every call", func(t *testing.T) {
+		var mu sync.Mutex
+		seen := map[string]int{}
+		l, err := runConcurrent(ctx, 500, 7, 0, subjects, 1, func(_ context.Context, s string) error {
+			mu.Lock()
+			seen[s]++
+			mu.Unlock()
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, n := range seen {
+			total += n
+		}
+		if l.calls != 500 || len(l.d) != 500 || total != 500 || len(seen) != len(subjects) {
+			t.Fatalf("calls %d, durations %d, made %d over %v; want 500 over every subject", l.calls, len(l.d), total, seen)
+		}
+	})
+	t.Run("time limit stops new calls", func(t *testing.T) {
+		var made atomic.Int64
+		l, err := runConcurrent(ctx, 1_000_000, 4, 20*time.Millisecond, subjects, 1, func(ctx context.Context, _ string) error {
+			made.Add(1)
+			select {
+			case <-time.After(5 * time.Millisecond):
+			case <-ctx.Done():
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.calls == 0 || int64(l.calls) != made.Load() || l.calls >= 1_000_000 {
+			t.Fatalf("%d calls recorded, %d made; want all made ones recorded, far fewer than asked", l.calls, made.Load())
+		}
+	})
+	t.Run("first error stops the run", func(t *testing.T) {
+		boom := errors.New("boom")
+		var made atomic.Int64
+		_, err := runConcurrent(ctx, 1_000_000, 3, 0, subjects, 1, func(context.Context, string) error {
+			if made.Add(1) == 10 {
+				return boom
+			}
+			return nil
+		})
+		if !errors.Is(err, boom) || made.Load() >= 1_000_000 {
+			t.Fatalf("error %v after %d calls; want boom, and the run stopped", err, made.Load())
+		}
+	})
 }

@@ -18,6 +18,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rows := fs.Int("rows", bench.DefaultRows, "rows of the generated MariaDB table")
 	dsn := fs.String("dsn", bench.DefaultServerDSN, "MariaDB/MySQL server (go-sql-driver DSN without a database); the run creates and drops tb_bench_<random>")
 	out := fs.String("out", "bench/results.json", "where to write the results as JSON")
+	shareRequests := fs.Int("share-requests", bench.DefaultShareRequests, "timed share calls (and as many raw SQL lookups) of the sharing measurement")
+	shareDuration := fs.Duration("share-duration", bench.DefaultShareDuration, "time limit of each timed sharing run (API calls, raw SQL lookups)")
+	mergeRows := fs.Int("merge-rows", bench.DefaultMergeRows, "rows the ingest+validate+merge measurement runs over (at most -rows); its store, with that many subjects, serves the sharing measurement")
+	profileDir := fs.String("profile", "", "if set, write a CPU profile of each hub measurement into this directory (<name>.cpu.pprof)")
 	usePlugin := fs.Bool("plugin", true, "also measure the snapshot through the connector plugin process (this binary re-run as 'connector mysql')")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
@@ -29,7 +33,17 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *rows < 1 {
 		return fmt.Errorf("%w: bench: -rows %d: must be at least 1", errUsage, *rows)
 	}
-	cfg := bench.Config{Rows: *rows, ServerDSN: *dsn, Progress: stderr,
+	if *shareRequests < 1 {
+		return fmt.Errorf("%w: bench: -share-requests %d: must be at least 1", errUsage, *shareRequests)
+	}
+	if *shareDuration <= 0 {
+		return fmt.Errorf("%w: bench: -share-duration %s: must be positive", errUsage, *shareDuration)
+	}
+	if *mergeRows < 1 {
+		return fmt.Errorf("%w: bench: -merge-rows %d: must be at least 1", errUsage, *mergeRows)
+	}
+	cfg := bench.Config{Rows: *rows, ServerDSN: *dsn, Progress: stderr, ShareRequests: *shareRequests, ShareDuration: *shareDuration,
+		MergeRows: *mergeRows, ProfileDir: *profileDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if *usePlugin {
 		exe, err := os.Executable()

@@ -717,7 +717,7 @@ func (s *DB) FieldHistory(ctx context.Context, subjectType, subjectID, field str
 // SubjectRecords returns the live records of the given subjects in the given
 // resources, ordered by resource, subject and key.
 func (s *DB) SubjectRecords(ctx context.Context, resources []string, subjects []string) ([]Record, error) {
-	return subjectRecordsLocked(ctx, s.db, s.d.subjectFrom, resources, subjects, "")
+	return subjectRecordsLocked(ctx, cached{s}, s.d.subjectFrom, resources, subjects, "")
 }
 
 // querier is the pool or a transaction.

@@ -534,7 +534,7 @@ func (d *dbDate) Scan(v any) error {
 }
 
 func (s *DB) queryObjections(ctx context.Context, q string, args ...any) ([]Objection, error) {
-	rs, err := s.db.QueryContext(ctx, q, args...)
+	rs, err := s.queryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -591,7 +591,7 @@ func (s *DB) ListShareGrants(ctx context.Context, f ShareGrantFilter) ([]ShareGr
 	}
 	q += " ORDER BY id LIMIT ?"
 	args = append(args, f.Limit)
-	rs, err := s.db.QueryContext(ctx, q, args...)
+	rs, err := s.queryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list share grants: %w", err)
 	}

@@ -35,12 +35,14 @@ type Config struct {
 
 // DB is the hub store. It is safe for concurrent use.
 type DB struct {
-	db *sql.DB
-	d  *dialect
+	db    *sql.DB
+	d     *dialect
+	stmts stmtCache
 }
 
 // maxIdleConns is how many idle connections the pool keeps.
-const maxIdleConns = 32
+// It is not a cap on open connections (a request never waits for one).
+const maxIdleConns = 256
 
 // ErrDuplicate is wrapped by errors of writes that would create a second row
 // under an existing unique key (schema version, token id or hash).
@@ -93,6 +95,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 
 // Close closes the connection pool.
 func (s *DB) Close() error {
+	_ = s.closeStatements()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.d.name, err)
 	}

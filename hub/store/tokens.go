@@ -100,7 +100,7 @@ func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
 
 // TokenByHash returns the token with the given hash, revoked or not.
 func (s *DB) TokenByHash(ctx context.Context, hash string) (Token, bool, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, selectToken+` WHERE hash = ?`, hash))
+	t, err := scanToken(s.queryRowContext(ctx, selectToken+` WHERE hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, false, nil
 	}

@@ -798,57 +798,24 @@ func eachSubjectChunk(resources, subjects []string, fn func(in string, args []an
 // subjectRecordsLocked is subjectRecords with a locking suffix (FOR UPDATE
 // on MySQL inside a transaction).
 func subjectRecordsLocked(ctx context.Context, db querier, from string, resources []string, subjects []string, lock string) ([]Record, error) {
-	if len(resources) == 0 || len(subjects) == 0 {
-		return nil, nil
-	}
-	res := slices.Clone(resources)
-	slices.Sort(res)
-	res = slices.Compact(res)
-	subj := slices.Clone(subjects)
-	slices.Sort(subj)
-	subj = slices.Compact(subj)
-	var (
-		out []Record
-		q   strings.Builder
-	)
-	for start := 0; start < len(subj); start += subjectChunk {
-		end := min(start+subjectChunk, len(subj))
-		q.Reset()
-		args := make([]any, 0, end-start+len(res))
-		q.WriteString(`SELECT ` + recordColumns + ` FROM ` + from + ` WHERE subject IN (`)
-		for i := start; i < end; i++ {
-			if i > start {
-				q.WriteByte(',')
-			}
-			q.WriteByte('?')
-			args = append(args, subj[i])
-		}
-		q.WriteString(`) AND resource IN (`)
-		for i, r := range res {
-			if i > 0 {
-				q.WriteByte(',')
-			}
-			q.WriteByte('?')
-			args = append(args, r)
-		}
-		q.WriteString(`) AND deleted = 0` + lock)
-		rs, err := db.QueryContext(ctx, q.String(), args...)
+	var out []Record
+	err := eachSubjectChunk(resources, subjects, func(in string, args []any) error {
+		rs, err := db.QueryContext(ctx, `SELECT `+recordColumns+` FROM `+from+` WHERE subject IN (`+in+lock, args...)
 		if err != nil {
-			return nil, fmt.Errorf("store: subject records: %w", err)
+			return err
 		}
+		defer rs.Close()
 		for rs.Next() {
 			r, err := scanRecord(rs)
 			if err != nil {
-				rs.Close()
-				return nil, fmt.Errorf("store: subject records: %w", err)
+				return err
 			}
 			out = append(out, r)
 		}
-		err = rs.Err()
-		rs.Close()
-		if err != nil {
-			return nil, fmt.Errorf("store: subject records: %w", err)
-		}
+		return rs.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: subject records: %w", err)
 	}
 	slices.SortFunc(out, func(a, b Record) int {
 		if c := strings.Compare(a.Resource, b.Resource); c != 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/tongban/tongban/hub/changefeed"
 	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/ingest"
+	"github.com/tongban/tongban/hub/live"
 	"github.com/tongban/tongban/hub/merge"
 	"github.com/tongban/tongban/hub/objection"
 	"github.com/tongban/tongban/hub/scorecard"
@@ -76,6 +77,11 @@ func hubFeatures(t *testing.T, st *store.DB, cat *catalog.Catalog, rec *recorder
 	if _, err := grant.New(grant.Config{Store: st, Catalog: cat, Calendar: cal, Registry: rec, Logger: log}); err != nil {
 		return err
 	}
+	lr, err := live.New(live.Config{Catalog: cat, Registry: rec, Logger: log})
+	if err != nil {
+		return err
+	}
+	lr.Close()
 	al, err := audit.New(audit.Config{Store: st, Registry: rec, Logger: log})
 	if err != nil {
 		return err

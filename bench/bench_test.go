@@ -25,9 +25,10 @@ func TestRunSmall(t *testing.T) {
 	if testing.Short() {
 		rows = 500
 	}
+	updates := rows / 2
 	var progress bytes.Buffer
 	res, err := Run(context.Background(), Config{Rows: rows, Dir: t.TempDir(), Progress: &progress,
-		Logger: slog.New(slog.DiscardHandler), ShareRequests: 400})
+		Logger: slog.New(slog.DiscardHandler), ShareRequests: 400, UpdateRows: updates})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,6 +68,31 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("%q: baseline %v ratio %v, want positive", name, r.BaselineValue, r.Ratio)
 		}
 	}
+	// The incremental lines count the updated rows, picked up by one poll
+	// and read by the baseline (Run fails when the counts differ).
+	incrRate, incrDelay := "incremental: "+thousands(updates)+" updated rows", "incremental: commit to acknowledged delay"
+	for _, name := range []string{incrRate, incrDelay} {
+		r, ok := byName[name]
+		if !ok {
+			t.Errorf("no result %q", name)
+			continue
+		}
+		if r.Status != StatusMeasured || r.Value <= 0 || r.Rows != updates || r.Met != nil {
+			t.Errorf("%q: status %q value %v rows %d met %v; want measured, positive, %d rows, no target", name, r.Status, r.Value, r.Rows, r.Met, updates)
+		}
+	}
+	if r := byName[incrRate]; r.BaselineValue <= 0 || r.Ratio <= 0 || !strings.Contains(r.Note, "interval "+incrementalInterval.String()) {
+		t.Errorf("%q: baseline %v ratio %v note %q; want a positive baseline and the interval named", incrRate, r.BaselineValue, r.Ratio, r.Note)
+	}
+	// rows/s and delay are two views of one timing: rows / delay.
+	if rate, delay := byName[incrRate].Value, byName[incrDelay].Value; delay > 0 {
+		if want := float64(updates) / (delay / 1000); rate < want*0.999 || rate > want*1.001 {
+			t.Errorf("incremental rate %v rows/s, delay %v ms: want rate = %d rows / delay = %v", rate, delay, updates, want)
+		}
+	}
+	if r := byName[incrDelay]; r.Baseline != "" || r.BaselineValue != 0 || !strings.Contains(r.Note, incrementalInterval.String()) {
+		t.Errorf("%q: baseline %q %v note %q; want no baseline and the sync interval in the note", incrDelay, r.Baseline, r.BaselineValue, r.Note)
+	}
 	// Clean generated rows pass the example catalog's rules, and each
 	// becomes one golden record.
 	if r := byName["hub ingest+validate+merge → SQLite"]; !strings.Contains(r.Note, "0 rows quarantined, 0 fixed, "+strconv.Itoa(rows)+" golden") {
@@ -92,7 +118,7 @@ func TestRunSmall(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"incremental: 100,000 updated rows", "sharing: live lookup via agent p99",
+	for _, name := range []string{"sharing: live lookup via agent p99",
 		"licence verification", "open data: CSV download"} {
 		if r, ok := byName[name]; !ok || r.Status != StatusNotBuilt {
 			t.Errorf("%q: want a %q line, got %+v", name, StatusNotBuilt, r)
@@ -125,6 +151,7 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		{"bad DSN", Config{Rows: 10, ServerDSN: "not a dsn"}, "DSN"},
 		{"negative share requests", Config{Rows: 10, ShareRequests: -1}, "share requests"},
 		{"negative merge rows", Config{Rows: 10, MergeRows: -5}, "merge rows"},
+		{"negative update rows", Config{Rows: 10, UpdateRows: -5}, "update rows"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Run(context.Background(), tc.cfg)
@@ -278,4 +305,17 @@ func TestRunConcurrent(t *testing.T) {
 			t.Fatalf("error %v after %d calls; want boom, and the run stopped", err, made.Load())
 		}
 	})
+}
+
+func TestThousands(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{
+		{0, "0"}, {7, "7"}, {999, "999"}, {1000, "1,000"}, {100_000, "100,000"}, {1_234_567, "1,234,567"}, {-1000, "-1,000"}, {-12, "-12"},
+	} {
+		if got := thousands(tc.n); got != tc.want {
+			t.Errorf("thousands(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
 }

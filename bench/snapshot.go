@@ -27,8 +27,14 @@ func (m measure) rowsPerSec() float64 { return float64(m.rows) / m.took.Seconds(
 // rawScan is the read limit: SELECT * through go-sql-driver/mysql into
 // sql.RawBytes, no conversion. It counts the bytes of all values.
 func rawScan(ctx context.Context, db *sql.DB) (measure, error) {
+	return rawQuery(ctx, db, "SELECT * FROM `"+benchTable+"`")
+}
+
+// rawQuery reads the rows of a query into sql.RawBytes, counting the bytes
+// of all values.
+func rawQuery(ctx context.Context, db *sql.DB, query string, args ...any) (measure, error) {
 	start := time.Now()
-	rows, err := db.QueryContext(ctx, "SELECT * FROM `"+benchTable+"`")
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return measure{}, fmt.Errorf("bench: raw scan: %w", err)
 	}

@@ -36,7 +36,10 @@ const benchDDL = "CREATE TABLE `" + benchTable + "` (\n" +
 	"  `household_type` VARCHAR(8) NOT NULL,\n" +
 	"  `updated_at` DATETIME(6) NOT NULL,\n" +
 	"  `income` DECIMAL(12,2) NOT NULL,\n" +
-	"  PRIMARY KEY (`citizen_id`)\n" +
+	"  PRIMARY KEY (`citizen_id`),\n" +
+	// The index a watermark column needs (as datagen's tables have): change
+	// polls page through (updated_at, citizen_id) ranges.
+	"  KEY `idx_bench_updated_at` (`updated_at`, `citizen_id`)\n" +
 	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 
 // benchFields are the catalog fields of the table, in column order.

@@ -21,6 +21,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	shareRequests := fs.Int("share-requests", bench.DefaultShareRequests, "timed share calls (and as many raw SQL lookups) of the sharing measurement")
 	shareDuration := fs.Duration("share-duration", bench.DefaultShareDuration, "time limit of each timed sharing run (API calls, raw SQL lookups)")
 	mergeRows := fs.Int("merge-rows", bench.DefaultMergeRows, "rows the ingest+validate+merge measurement runs over (at most -rows); its store, with that many subjects, serves the sharing measurement")
+	updateRows := fs.Int("update-rows", bench.DefaultUpdateRows, "rows the incremental measurement updates at the source in one transaction (at most -rows)")
 	profileDir := fs.String("profile", "", "if set, write a CPU profile of each hub measurement into this directory (<name>.cpu.pprof)")
 	usePlugin := fs.Bool("plugin", true, "also measure the snapshot through the connector plugin process (this binary re-run as 'connector mysql')")
 	pos, err := parseFlags(fs, args, stderr)
@@ -39,11 +40,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *shareDuration <= 0 {
 		return fmt.Errorf("%w: bench: -share-duration %s: must be positive", errUsage, *shareDuration)
 	}
+	if *updateRows < 1 {
+		return fmt.Errorf("%w: bench: -update-rows %d: must be at least 1", errUsage, *updateRows)
+	}
 	if *mergeRows < 1 {
 		return fmt.Errorf("%w: bench: -merge-rows %d: must be at least 1", errUsage, *mergeRows)
 	}
 	cfg := bench.Config{Rows: *rows, ServerDSN: *dsn, Progress: stderr, ShareRequests: *shareRequests, ShareDuration: *shareDuration,
-		MergeRows: *mergeRows, ProfileDir: *profileDir,
+		MergeRows: *mergeRows, UpdateRows: *updateRows, ProfileDir: *profileDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if *usePlugin {
 		exe, err := os.Executable()

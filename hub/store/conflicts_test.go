@@ -45,7 +45,7 @@ func TestConflictLifecycle(t *testing.T) {
 		}
 		for i, s := range steps {
 			at := t0.Add(time.Duration(i) * time.Minute)
-			res, err := db.WriteMerge(ctx, []SubjectMerge{{Golden: g, Checks: []FieldCheck{s.check}}}, at)
+			res, err := writeMerge(ctx, db, []SubjectMerge{{Golden: g, Checks: []FieldCheck{s.check}}}, at)
 			if err != nil {
 				t.Fatalf("%s: %v", s.name, err)
 			}
@@ -129,7 +129,7 @@ func TestConflictLifecycle(t *testing.T) {
 		}
 
 		// Agreement resolves; deciding a resolved conflict fails.
-		if _, err := db.WriteMerge(ctx, []SubjectMerge{{Golden: g, Checks: []FieldCheck{nameCheck(false, `"张三"`, `"张三"`, 9)}}}, t0); err != nil {
+		if _, err := writeMerge(ctx, db, []SubjectMerge{{Golden: g, Checks: []FieldCheck{nameCheck(false, `"张三"`, `"张三"`, 9)}}}, t0); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.DecideConflict(ctx, id, DecisionAuthorityStands, "a", "", t0); !errors.Is(err, ErrConflictResolved) {

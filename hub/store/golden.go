@@ -71,34 +71,9 @@ func CanonicalJSON(raw json.RawMessage) (json.RawMessage, error) {
 type SubjectMerge struct {
 	Golden GoldenRecord
 	Checks []FieldCheck
-	// Resources and Basis, when Resources is set, say what the outcome was
-	// computed from: the subject's live records in these resources, as
-	// SubjectRecords returned them. WriteMerge reads them again inside its
-	// transaction and fails with ErrStaleMerge if they changed meanwhile
-	// (a concurrent ingest), so that a stale outcome never overwrites a
-	// newer one; the caller reads and computes again.
-	Resources []string
-	Basis     []RecordVersion
 }
 
-// RecordVersion identifies the state of one stored source record.
-type RecordVersion struct {
-	Resource   string
-	Key        string
-	Version    int64
-	IngestedAt time.Time
-}
-
-// VersionOf returns the RecordVersion of r.
-func VersionOf(r Record) RecordVersion {
-	return RecordVersion{Resource: r.Resource, Key: r.Key, Version: r.Version, IngestedAt: r.IngestedAt.UTC()}
-}
-
-// ErrStaleMerge is wrapped by WriteMerge errors when a subject's source
-// records changed after the outcome was computed.
-var ErrStaleMerge = errors.New("source records changed since the merge read them")
-
-// MergeCounts counts what a WriteMerge changed.
+// MergeCounts counts what a MergeSubjects changed.
 type MergeCounts struct {
 	Subjects          int // subjects written
 	GoldenChanged     int // golden records changed (one outbox row each)
@@ -119,7 +94,7 @@ func (c *MergeCounts) add(o MergeCounts) {
 	c.ConflictsResolved += o.ConflictsResolved
 }
 
-// MergeResult is the outcome of WriteMerge, in total and per library.
+// MergeResult is the outcome of MergeSubjects, in total and per library.
 type MergeResult struct {
 	MergeCounts
 	ByLibrary map[string]MergeCounts
@@ -139,44 +114,15 @@ const (
 // mergeActor is the actor of conflict events the merge itself logs.
 const mergeActor = "merge"
 
-// WriteMerge stores the merge outcome of a batch of subjects in one
-// transaction: a golden record is written only when its data or provenance
-// (ignoring ingestion times) changed, with a history row per changed field
-// and an outbox row; each field's cross-check opens, updates, reopens or
-// resolves its conflict, with events. Writing the same outcome again
-// changes nothing. at is the time recorded (now when zero).
-func (s *DB) WriteMerge(ctx context.Context, subjects []SubjectMerge, at time.Time) (MergeResult, error) {
-	if len(subjects) == 0 {
-		return MergeResult{}, nil
-	}
-	ts, err := timeArg("merge time", at, time.Now())
-	if err != nil {
-		return MergeResult{}, fmt.Errorf("store: write merge: %w", err)
-	}
-	for i := range subjects {
-		if err := validateSubjectMerge(&subjects[i]); err != nil {
-			return MergeResult{}, fmt.Errorf("store: write merge: subject %d (%s %q): %w", i, subjects[i].Golden.SubjectType, subjects[i].Golden.SubjectID, err)
-		}
-	}
-	// A fixed order keeps MySQL row locks in one order across transactions.
-	order := mergeOrder(subjects)
-	for attempt := 1; ; attempt++ {
-		res, err := s.writeMergeOnce(ctx, subjects, order, ts)
-		if err == nil {
-			return res, nil
-		}
-		if attempt >= s.d.maxApplyAttempts || !s.d.isRetryable(err) || ctx.Err() != nil {
-			return MergeResult{}, fmt.Errorf("store: write merge of %d subjects (%s): %w", len(subjects), s.d.name, err)
-		}
-		slog.DebugContext(ctx, "store: retrying merge write", "driver", s.d.name, "attempt", attempt, "err", err)
-	}
-}
-
 // MergeSubjects merges subjects in one transaction: it reads, inside the
 // transaction, every live record of the subjects in resources (locking them
 // on MySQL, under the write lock on SQLite), hands them to compute, and
-// writes compute's outcome as WriteMerge does. Records read and outcome
-// written cannot diverge, so no stale-read check is needed: a concurrent
+// writes compute's outcome: a golden record only when its data or
+// provenance (ignoring ingestion times) changed, with a history row per
+// changed field and an outbox row; each field's cross-check opens, updates,
+// reopens or resolves its conflict, with events. Writing the same outcome
+// again changes nothing. Records read and outcome written cannot diverge: a
+// concurrent
 // ApplyRecords of the same records waits for the transaction (and its own
 // merge then sees this one's result).
 func (s *DB) MergeSubjects(ctx context.Context, resources, subjects []string, compute func(recs []Record) ([]SubjectMerge, error), at time.Time) (MergeResult, error) {
@@ -281,28 +227,6 @@ func validateSubjectMerge(m *SubjectMerge) error {
 	return nil
 }
 
-func (s *DB) writeMergeOnce(ctx context.Context, subjects []SubjectMerge, order []int, ts string) (res MergeResult, err error) {
-	tx, err := s.db.BeginTx(ctx, s.d.writeTx)
-	if err != nil {
-		return MergeResult{}, fmt.Errorf("begin: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tx.Rollback()
-		}
-	}()
-	if err := checkBasis(ctx, tx, s.d.subjectFrom, subjects, order); err != nil {
-		return MergeResult{}, err
-	}
-	if res, err = s.writeMergeTx(ctx, tx, subjects, order, ts); err != nil {
-		return MergeResult{}, err
-	}
-	if err := tx.Commit(); err != nil {
-		return MergeResult{}, fmt.Errorf("commit: %w", err)
-	}
-	return res, nil
-}
-
 // writeMergeTx writes merge outcomes inside tx: golden records (with
 // history and outbox rows) where they changed, and every field's conflict.
 func (s *DB) writeMergeTx(ctx context.Context, tx *sql.Tx, subjects []SubjectMerge, order []int, ts string) (res MergeResult, err error) {
@@ -404,50 +328,6 @@ type storedGolden struct {
 	data     map[string]json.RawMessage
 	prov     map[string]Provenance
 	revision int64
-}
-
-// checkBasis reads again, inside tx, the live records of the subjects that
-// carry a basis and compares them with it.
-func checkBasis(ctx context.Context, tx *sql.Tx, from string, subjects []SubjectMerge, order []int) error {
-	for start := 0; start < len(order); {
-		first := &subjects[order[start]]
-		end := start
-		var ids []string
-		for end < len(order) && end-start < subjectChunk && subjects[order[end]].Golden.SubjectType == first.Golden.SubjectType &&
-			slices.Equal(subjects[order[end]].Resources, first.Resources) {
-			ids = append(ids, subjects[order[end]].Golden.SubjectID)
-			end++
-		}
-		if len(first.Resources) > 0 {
-			now, err := subjectVersions(ctx, tx, from, first.Resources, ids)
-			if err != nil {
-				return fmt.Errorf("check basis: %w", err)
-			}
-			for _, i := range order[start:end] {
-				m := &subjects[i]
-				if !sameBasis(now[m.Golden.SubjectID], m.Basis) {
-					return fmt.Errorf("%s %q: %w", m.Golden.SubjectType, m.Golden.SubjectID, ErrStaleMerge)
-				}
-			}
-		}
-		start = end
-	}
-	return nil
-}
-
-func sameBasis(a, b []RecordVersion) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	key := func(x, y RecordVersion) int {
-		return compareRecordID(recordID{x.Resource, x.Key}, recordID{y.Resource, y.Key})
-	}
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.SortFunc(a, key)
-	slices.SortFunc(b, key)
-	return slices.EqualFunc(a, b, func(x, y RecordVersion) bool {
-		return x.Resource == y.Resource && x.Key == y.Key && x.Version == y.Version && x.IngestedAt.Equal(y.IngestedAt)
-	})
 }
 
 // mergeState is what a merge write reads before writing: the stored golden
@@ -723,36 +603,6 @@ func (s *DB) SubjectRecords(ctx context.Context, resources []string, subjects []
 // querier is the pool or a transaction.
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// subjectVersions reads the versions of the live records of subjects in
-// resources, by subject: what checkBasis compares, without the data.
-func subjectVersions(ctx context.Context, db querier, from string, resources []string, subjects []string) (map[string][]RecordVersion, error) {
-	out := map[string][]RecordVersion{}
-	err := eachSubjectChunk(resources, subjects, func(in string, args []any) error {
-		rs, err := db.QueryContext(ctx, `SELECT resource, record_key, version, ingested_at, subject FROM `+from+` WHERE subject IN (`+in, args...)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
-			var (
-				v    RecordVersion
-				at   dbTime
-				subj string
-			)
-			if err := rs.Scan(&v.Resource, &v.Key, &v.Version, &at, &subj); err != nil {
-				return err
-			}
-			v.IngestedAt = at.Time.UTC()
-			out[subj] = append(out[subj], v)
-		}
-		return rs.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: subject record versions: %w", err)
-	}
-	return out, nil
 }
 
 // eachSubjectChunk calls fn with "?,…) AND resource IN (?,…) AND deleted = 0"

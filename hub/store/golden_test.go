@@ -22,7 +22,7 @@ func TestWriteMergeGolden(t *testing.T) {
 		t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 		write := func(g GoldenRecord, at time.Time) MergeResult {
 			t.Helper()
-			res, err := db.WriteMerge(ctx, []SubjectMerge{{Golden: g}}, at)
+			res, err := writeMerge(ctx, db, []SubjectMerge{{Golden: g}}, at)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,10 +113,10 @@ func TestWriteMergeGolden(t *testing.T) {
 		if _, err := db.FieldHistory(ctx, "person", "x", "", 0); err == nil {
 			t.Error("limit 0 accepted")
 		}
-		if _, err := db.WriteMerge(ctx, []SubjectMerge{{Golden: GoldenRecord{SubjectType: "person", Library: "p"}}}, t0); err == nil {
+		if _, err := writeMerge(ctx, db, []SubjectMerge{{Golden: GoldenRecord{SubjectType: "person", Library: "p"}}}, t0); err == nil {
 			t.Error("a subject without id was accepted")
 		}
-		if _, err := db.WriteMerge(ctx, []SubjectMerge{{Golden: goldenOf("population", map[string]string{"x": `{bad`}, 1, t0)}}, t0); err == nil {
+		if _, err := writeMerge(ctx, db, []SubjectMerge{{Golden: goldenOf("population", map[string]string{"x": `{bad`}, 1, t0)}}, t0); err == nil {
 			t.Error("an invalid JSON value was accepted")
 		}
 	})

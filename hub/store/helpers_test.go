@@ -82,3 +82,16 @@ func (s *DB) appliedMigrations(ctx context.Context) ([]int, []time.Time, error) 
 	}
 	return vs, ts, rs.Err()
 }
+
+// writeMerge stores precomputed merge outcomes through MergeSubjects (no
+// source records are read: compute returns the given outcomes).
+func writeMerge(ctx context.Context, db *DB, merges []SubjectMerge, at time.Time) (MergeResult, error) {
+	subjects := make([]string, 0, len(merges))
+	for _, m := range merges {
+		subjects = append(subjects, m.Golden.SubjectID)
+	}
+	if len(subjects) == 1 && subjects[0] == "" {
+		subjects[0] = "-" // an outcome without a subject id, to test its refusal
+	}
+	return db.MergeSubjects(ctx, nil, subjects, func([]Record) ([]SubjectMerge, error) { return merges, nil }, at)
+}

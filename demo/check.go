@@ -15,6 +15,7 @@ import (
 	"github.com/tongban/tongban/demo/datagen"
 	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/identifier"
+	"github.com/tongban/tongban/quality"
 	"github.com/tongban/tongban/wire"
 )
 
@@ -33,18 +34,26 @@ type mergeReader interface {
 	ListConflicts(ctx context.Context, f store.ConflictFilter) ([]store.Conflict, error)
 }
 
-// quarantinedBy is, for each seeded defect the hub must quarantine, the
-// field and rule that must name it. Defects not listed are stored: a legacy
+// quarantinedBy is, for a seeded defect the hub must quarantine, the field
+// and rule that must name it; false for defects that are stored: a legacy
 // 15-digit ID is upgraded, a name conflict and full-width trivia are values
 // the merge compares.
-var quarantinedBy = map[string][2]string{
-	datagen.DefectCheckDigit:     {"citizen_id", "citizen_id"},
-	datagen.DefectImpossibleDate: {"citizen_id", "citizen_id"},
-	datagen.DefectBadCode:        {"sex", "code_list"},
-	datagen.DefectBirthMismatch:  {"citizen_id", "citizen_id_birth"},
-	datagen.DefectUSCCCheck:      {"uscc", "uscc"},
-	datagen.DefectBadStatus:      {"status", "code_list"},
-	datagen.DefectBadMarital:     {"marital_status", "code_list"},
+func quarantinedBy(kind string) ([2]string, bool) {
+	switch kind {
+	case datagen.DefectCheckDigit, datagen.DefectImpossibleDate:
+		return [2]string{"citizen_id", quality.KindCitizenID}, true
+	case datagen.DefectBadCode:
+		return [2]string{"sex", quality.KindCodeList}, true
+	case datagen.DefectBirthMismatch:
+		return [2]string{"citizen_id", quality.KindCitizenIDBirth}, true
+	case datagen.DefectUSCCCheck:
+		return [2]string{"uscc", quality.KindUSCC}, true
+	case datagen.DefectBadStatus:
+		return [2]string{"status", quality.KindCodeList}, true
+	case datagen.DefectBadMarital:
+		return [2]string{"marital_status", quality.KindCodeList}, true
+	}
+	return [2]string{}, false
 }
 
 // check compares every source row, regenerated from the seed, with the hub:
@@ -130,7 +139,7 @@ func checkTable(ctx context.Context, st recordLister, d *department, gen datagen
 		key := wire.RecordKey(parts)
 		res.source++
 		if def, ok := defects[key]; ok {
-			if fr, q := quarantinedBy[def.Kind]; q {
+			if fr, q := quarantinedBy(def.Kind); q {
 				wantQ[key] = fr
 				return nil
 			}
@@ -318,7 +327,7 @@ func checkMerge(ctx context.Context, out io.Writer, mr mergeReader, gen datagen.
 	err := datagen.Rows(gen, datagen.TablePopulation, func(row []any) error {
 		key := row[0].(string)
 		if def, ok := defects[datagen.TablePopulation][key]; ok {
-			if _, q := quarantinedBy[def.Kind]; q {
+			if _, q := quarantinedBy(def.Kind); q {
 				return nil
 			}
 		}
@@ -339,7 +348,7 @@ func checkMerge(ctx context.Context, out io.Writer, mr mergeReader, gen datagen.
 	err = datagen.Rows(gen, datagen.TableLegalPerson, func(row []any) error {
 		key := row[0].(string)
 		if def, ok := defects[datagen.TableLegalPerson][key]; ok {
-			if _, q := quarantinedBy[def.Kind]; q {
+			if _, q := quarantinedBy(def.Kind); q {
 				return nil
 			}
 		}
@@ -373,7 +382,7 @@ func checkMerge(ctx context.Context, out io.Writer, mr mergeReader, gen datagen.
 		subject := row[1].(string)
 		c := civil{key: key, registered: text(datagen.Column{SQLType: "DATE"}, row[4])}
 		if def, ok := defects[datagen.TableCivilAffairs][key]; ok {
-			if _, q := quarantinedBy[def.Kind]; q {
+			if _, q := quarantinedBy(def.Kind); q {
 				return nil // not at the hub
 			}
 			c.kind = def.Kind

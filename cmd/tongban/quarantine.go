@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
 )
 
@@ -114,7 +115,9 @@ func cell(s string) string {
 }
 
 // scorecardDimensions are the columns of "quality scorecard", in order.
-var scorecardDimensions = []string{"completeness", "validity", "uniqueness", "consistency"}
+func scorecardDimensions() []string {
+	return []string{scorecard.Completeness, scorecard.Validity, scorecard.Uniqueness, scorecard.Consistency}
+}
 
 func qualityScorecard(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("quality scorecard", flag.ContinueOnError)
@@ -157,7 +160,7 @@ func qualityScorecard(ctx context.Context, args []string, stdout, stderr io.Writ
 	fmt.Fprintln(tw, "RESOURCE\tDEPT\tDAY\t完整性 COMPLETENESS\t规范性 VALIDITY\t唯一性 UNIQUENESS\t一致性 CONSISTENCY\t时效性 TIMELINESS")
 	for _, r := range rows {
 		cols := []string{r.resource, r.dept, r.day}
-		for _, d := range scorecardDimensions {
+		for _, d := range scorecardDimensions() {
 			f, ok := r.scores[d]
 			if !ok {
 				cols = append(cols, "-")

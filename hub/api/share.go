@@ -74,7 +74,9 @@ type shareLimiter struct {
 	used  map[string]int
 }
 
-var cst = time.FixedZone("CST", 8*60*60)
+// chinaTime is China Standard Time (UTC+8, no daylight saving), the zone
+// a quota's day is counted in.
+func chinaTime() *time.Location { return time.FixedZone("CST", 8*60*60) }
 
 // allow reports whether dept may make one more call now; otherwise how long
 // to wait (Retry-After) and why.
@@ -83,6 +85,7 @@ func (l *shareLimiter) allow(dept string) (wait time.Duration, why string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.cfg.DailyQuota > 0 {
+		cst := chinaTime()
 		day := now.In(cst).Format(time.DateOnly)
 		if day != l.day {
 			l.day, l.used = day, map[string]int{}

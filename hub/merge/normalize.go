@@ -108,24 +108,29 @@ func isCJK(r rune) bool {
 	return false
 }
 
-// dateLayouts are tried on folded (lower-cased) text.
-var dateLayouts = []string{
-	"2006-1-2",
-	"2006/1/2",
-	"2006.1.2",
-	"20060102",
-	"2006年1月2日",
+// dateLayouts are tried on folded (lower-cased) text. (Arrays returned by
+// value: no package-level state, no allocation.)
+func dateLayouts() [5]string {
+	return [...]string{
+		"2006-1-2",
+		"2006/1/2",
+		"2006.1.2",
+		"20060102",
+		"2006年1月2日",
+	}
 }
 
 // timestampLayouts denote a date when the time is midnight.
-var timestampLayouts = []string{
-	"2006-1-2t15:04:05.999999999",
-	"2006-1-2t15:04:05",
-	"2006-1-2 15:04:05.999999999",
-	"2006-1-2 15:04:05",
-	"2006/1/2 15:04:05",
-	"2006-1-2t15:04:05.999999999z",
-	"2006-1-2t15:04:05z",
+func timestampLayouts() [7]string {
+	return [...]string{
+		"2006-1-2t15:04:05.999999999",
+		"2006-1-2t15:04:05",
+		"2006-1-2 15:04:05.999999999",
+		"2006-1-2 15:04:05",
+		"2006/1/2 15:04:05",
+		"2006-1-2t15:04:05.999999999z",
+		"2006-1-2t15:04:05z",
+	}
 }
 
 var looksDate = regexp.MustCompile(`^\d{4}[-/.年]?\d{1,2}`)
@@ -134,12 +139,12 @@ func normalizeDate(s string) (string, bool) {
 	if len(s) < 8 || !looksDate.MatchString(s) {
 		return "", false
 	}
-	for _, l := range dateLayouts {
+	for _, l := range dateLayouts() {
 		if t, err := time.Parse(l, s); err == nil {
 			return t.Format("2006-01-02"), true
 		}
 	}
-	for _, l := range timestampLayouts {
+	for _, l := range timestampLayouts() {
 		if t, err := time.Parse(l, s); err == nil {
 			if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
 				return t.Format("2006-01-02"), true

@@ -19,12 +19,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/tongban/tongban/hub/store"
+	"github.com/tongban/tongban/topics"
 )
 
 // DefaultTopicPrefix prefixes the library name in the topic name.
@@ -41,11 +44,13 @@ type Outbox interface {
 
 // Config of a Publisher.
 type Config struct {
-	Brokers     []string              // required
-	TopicPrefix string                // DefaultTopicPrefix
-	Outbox      Outbox                // required
-	Registry    prometheus.Registerer // required
-	Logger      *slog.Logger          // slog.Default()
+	Brokers     []string // required
+	TopicPrefix string   // DefaultTopicPrefix
+	Outbox      Outbox   // required
+	// Partitions of the change topics the publisher creates (6).
+	Partitions int
+	Registry   prometheus.Registerer // required
+	Logger     *slog.Logger          // slog.Default()
 	// Batch is the most changes published at once (1000).
 	Batch int
 	// Interval is how often an idle publisher looks at the outbox (1s);
@@ -63,6 +68,9 @@ type Publisher struct {
 	published *prometheus.CounterVec
 	failures  prometheus.Counter
 	pending   prometheus.Gauge
+
+	mu      sync.Mutex
+	ensured map[string]bool // libraries whose topic exists
 }
 
 // New creates a publisher and registers its metrics. It does not contact
@@ -80,6 +88,9 @@ func New(cfg Config) (*Publisher, error) {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 1000
 	}
+	if cfg.Partitions <= 0 {
+		cfg.Partitions = 6
+	}
 	if cfg.Interval <= 0 {
 		cfg.Interval = time.Second
 	}
@@ -87,8 +98,9 @@ func New(cfg Config) (*Publisher, error) {
 		cfg.MaxBackoff = 5 * time.Second
 	}
 	p := &Publisher{
-		cfg:  cfg,
-		wake: make(chan struct{}, 1),
+		cfg:     cfg,
+		wake:    make(chan struct{}, 1),
+		ensured: map[string]bool{},
 		w: &kafka.Writer{
 			Addr: kafka.TCP(cfg.Brokers...),
 			// Same key, same partition: compaction keeps each subject's last state.
@@ -117,6 +129,31 @@ func New(cfg Config) (*Publisher, error) {
 		}
 	}
 	return p, nil
+}
+
+// EnsureTopics creates the compacted change topics of libraries that this
+// publisher has not seen yet. PublishOnce calls it for every library it
+// meets, so an outbox row of a library added or renamed in the catalog
+// does not wait for ever on a missing topic.
+func (p *Publisher) EnsureTopics(ctx context.Context, libraries []string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	specs := map[string]topics.Spec{}
+	for _, lib := range libraries {
+		if !p.ensured[lib] {
+			specs[Topic(p.cfg.TopicPrefix, lib)] = topics.Spec{Partitions: p.cfg.Partitions, Compact: true}
+		}
+	}
+	if len(specs) == 0 {
+		return nil
+	}
+	if err := topics.EnsureSpecs(ctx, p.cfg.Brokers, specs); err != nil {
+		return fmt.Errorf("changefeed: golden-record change topics: %w", err)
+	}
+	for _, lib := range libraries {
+		p.ensured[lib] = true
+	}
+	return nil
 }
 
 // Notify wakes the publisher (after a merge wrote changes). It never blocks.
@@ -165,6 +202,15 @@ func (p *Publisher) PublishOnce(ctx context.Context) (int, error) {
 	p.pending.Set(float64(len(changes)))
 	if len(changes) == 0 {
 		return 0, nil
+	}
+	libs := make([]string, 0, 2)
+	for _, c := range changes {
+		if !slices.Contains(libs, c.Library) {
+			libs = append(libs, c.Library)
+		}
+	}
+	if err := p.EnsureTopics(ctx, libs); err != nil {
+		return 0, err
 	}
 	msgs := make([]kafka.Message, len(changes))
 	ids := make([]int64, len(changes))

@@ -83,9 +83,12 @@ func TestPublishesChangesToCompactedTopics(t *testing.T) {
 		{ID: 1, Library: "population", SubjectType: "person", SubjectID: "230602199002280013", Payload: json.RawMessage(`{"name":"张三"}`)},
 		{ID: 2, Library: "legal_person", SubjectType: "legal_person", SubjectID: "91230602MA1BX0RF3N", Payload: json.RawMessage(`{"name":"某公司"}`)},
 		{ID: 3, Library: "population", SubjectType: "person", SubjectID: "230602199002280021", Payload: nil},
+		// A library whose topic nobody created (added to the catalog later):
+		// the publisher creates it rather than retrying for ever.
+		{ID: 4, Library: "credit", SubjectType: "legal_person", SubjectID: "91230602MA1BX0RF3N", Payload: json.RawMessage(`{"rating":"A"}`)},
 	}}
 	reg := prometheus.NewRegistry()
-	p, err := New(Config{Brokers: brokers, Outbox: ob, Registry: reg, Batch: 2, Interval: 20 * time.Millisecond})
+	p, err := New(Config{Brokers: brokers, Outbox: ob, Registry: reg, Batch: 2, Partitions: 3, Interval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,5 +144,8 @@ func TestPublishesChangesToCompactedTopics(t *testing.T) {
 	}
 	if m := read(lp, 1)["91230602MA1BX0RF3N"]; string(m.Value) != `{"name":"某公司"}` {
 		t.Errorf("legal-person change value %q", m.Value)
+	}
+	if m := read(Topic(DefaultTopicPrefix, "credit"), 1)["91230602MA1BX0RF3N"]; string(m.Value) != `{"rating":"A"}` {
+		t.Errorf("credit change value %q", m.Value)
 	}
 }

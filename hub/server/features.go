@@ -14,7 +14,6 @@ import (
 	"github.com/tongban/tongban/hub/objection"
 	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
-	"github.com/tongban/tongban/topics"
 )
 
 // features are the parts of the hub built on ingest: the merge into golden
@@ -43,23 +42,23 @@ func (s *Server) newFeatures(ctx context.Context) (*features, error) {
 	if err != nil {
 		return nil, fmt.Errorf("hub: calendar_file: %w", err)
 	}
-	specs := map[string]topics.Spec{}
-	for _, spec := range s.cat.Subjects {
-		specs[changefeed.Topic(s.cfg.Kafka.GoldenTopicPrefix, spec.Library)] = topics.Spec{Partitions: s.cfg.Kafka.Partitions, Compact: true}
-	}
-	if len(specs) > 0 {
-		if err := topics.EnsureSpecs(ctx, s.brokers, specs); err != nil {
-			return nil, fmt.Errorf("hub: kafka %v: golden-record change topics: %w", s.brokers, err)
-		}
-	}
 	f.merger, err = merge.New(merge.Config{Store: s.db, Catalog: s.cat, Registry: s.reg, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}
 	f.publisher, err = changefeed.New(changefeed.Config{Brokers: s.brokers, TopicPrefix: s.cfg.Kafka.GoldenTopicPrefix,
-		Outbox: s.db, Registry: s.reg, Logger: s.log})
+		Partitions: s.cfg.Kafka.Partitions, Outbox: s.db, Registry: s.reg, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
+	}
+	// The catalog's libraries get their topics now, so consumers can
+	// subscribe before the first change.
+	libraries := make([]string, 0, len(s.cat.Subjects))
+	for _, spec := range s.cat.Subjects {
+		libraries = append(libraries, spec.Library)
+	}
+	if err := f.publisher.EnsureTopics(ctx, libraries); err != nil {
+		return nil, fmt.Errorf("hub: kafka %v: %w", s.brokers, err)
 	}
 	f.scorer, err = scorecard.New(scorecard.Config{Store: s.db, Catalog: s.cat, Conflicts: s.db, Registry: s.reg,
 		Logger: s.log, Interval: s.cfg.Quality.ScorecardInterval})

@@ -72,6 +72,11 @@ type Config struct {
 	// Live routes lookups of live resources to the departments' agents
 	// (live.go); without it /live is absent.
 	Live LiveRouter
+	// Licences is the e-licence store (licences.go); OpenData the open-data
+	// portal (opendata.go, public routes under /open/v1). Without one its
+	// routes are absent.
+	Licences LicenceService
+	OpenData OpenDataService
 	// Now is the clock of the rate limits and quotas (time.Now when nil).
 	Now func() time.Time
 	// CertPrincipal, when set, authenticates a request without a bearer
@@ -95,6 +100,8 @@ type server struct {
 	auditLog      AuditLister
 	shareRead     ShareReader
 	live          LiveRouter
+	licences      LicenceService
+	openData      OpenDataService
 	limits        *shareLimiter
 	certPrincipal func(tls.ConnectionState) (auth.Principal, bool)
 	log           *slog.Logger
@@ -115,7 +122,7 @@ func New(cfg Config) (http.Handler, error) {
 		st: cfg.Store, cat: cfg.Catalog, ingest: cfg.Ingest, log: cfg.Logger,
 		merge: cfg.Merge, quality: cfg.Quality, objs: cfg.Objections, sharing: cfg.Sharing,
 		audit: cfg.Audit, auditLog: cfg.AuditLog, shareRead: cfg.ShareRead, certPrincipal: cfg.CertPrincipal,
-		live: cfg.Live,
+		live: cfg.Live, licences: cfg.Licences, openData: cfg.OpenData,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tongban_hub_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
@@ -171,6 +178,12 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if s.live != nil {
 		s.liveRoutes(rt)
+	}
+	if s.licences != nil {
+		s.licenceRoutes(rt)
+	}
+	if s.openData != nil {
+		s.openDataRoutes(rt)
 	}
 	routes.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
 	handle("GET /healthz", s.healthz)

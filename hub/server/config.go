@@ -38,6 +38,7 @@ type Config struct {
 	Quality      QualityConfig
 	Sharing      SharingConfig
 	Live         LiveConfig
+	OpenData     OpenDataConfig
 	Listen       string
 	LogLevel     string
 }
@@ -78,6 +79,12 @@ type SharingTLS struct {
 	CADir    string // the CA of `tongban ca init`
 	CertFile string // the server certificate (`tongban ca server-cert`)
 	KeyFile  string
+}
+
+// OpenDataConfig is the open_data section: the open-data portal's releases.
+type OpenDataConfig struct {
+	// Dir holds the release files (CSV and Parquet) of published datasets.
+	Dir string
 }
 
 // LiveConfig is the live section: lookups of live resources answered by
@@ -122,8 +129,9 @@ func DefaultConfig() Config {
 			GroupID:           ingest.DefaultGroupID,
 			GoldenTopicPrefix: "tongban.golden.",
 		},
-		Quality: QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
-		Live:    LiveConfig{Timeout: 10 * time.Second, OnlineWindow: 15 * time.Second},
+		Quality:  QualityConfig{Checks: true, ScorecardInterval: 5 * time.Minute},
+		Live:     LiveConfig{Timeout: 10 * time.Second, OnlineWindow: 15 * time.Second},
+		OpenData: OpenDataConfig{Dir: "data/open"},
 		Sharing: SharingConfig{ListsDir: "deploy/sharing", Rate: 50, Burst: 100,
 			TLS: SharingTLS{CADir: "data/ca", CertFile: "data/ca/server.crt", KeyFile: "data/ca/server.key"}},
 		Store:      store.Config{Driver: store.DriverSQLite, DSN: "data/hub.db"},
@@ -363,6 +371,9 @@ func (p *parser) configKeys(c *Config) []key {
 		{name: "live", sub: []key{
 			{name: "timeout", leaf: duration(&c.Live.Timeout)},
 			{name: "online_window", leaf: duration(&c.Live.OnlineWindow)},
+		}},
+		{name: "open_data", sub: []key{
+			{name: "dir", leaf: str(&c.OpenData.Dir)},
 		}},
 		{name: "sharing", sub: []key{
 			{name: "lists_dir", leaf: str(&c.Sharing.ListsDir)},

@@ -9,9 +9,11 @@ import (
 	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/changefeed"
 	"github.com/tongban/tongban/hub/grant"
+	"github.com/tongban/tongban/hub/licence"
 	"github.com/tongban/tongban/hub/live"
 	"github.com/tongban/tongban/hub/merge"
 	"github.com/tongban/tongban/hub/objection"
+	"github.com/tongban/tongban/hub/opendata"
 	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
 )
@@ -27,6 +29,8 @@ type features struct {
 	publisher  *changefeed.Publisher
 	scorer     *scorecard.Scorer
 	objections *objection.Service
+	licences   *licence.Service
+	openData   *opendata.Service
 }
 
 // newFeatures builds them on the open store, loaded catalog and running
@@ -87,6 +91,12 @@ func (s *Server) newFeatures(ctx context.Context) (*features, error) {
 		Registry: s.reg, Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
+	}
+	if f.licences, err = s.newLicences(f); err != nil {
+		return nil, err
+	}
+	if f.openData, err = s.newOpenData(f); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

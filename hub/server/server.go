@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger) (_ *Server, err e
 		Merge: s.db, Quality: s.db, Objections: s.feat.objections,
 		Sharing: s.feat.sharing, Audit: s.feat.audit, AuditLog: s.db, ShareRead: s.db,
 		ShareLimits:   api.ShareLimits{Rate: cfg.Sharing.Rate, Burst: cfg.Sharing.Burst, DailyQuota: cfg.Sharing.DailyQuota},
-		CertPrincipal: certPrincipal, Live: s.feat.live})
+		CertPrincipal: certPrincipal, Live: s.feat.live, Licences: s.feat.licences, OpenData: s.feat.openData})
 	if err != nil {
 		return nil, fmt.Errorf("hub: %w", err)
 	}

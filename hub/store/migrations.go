@@ -36,6 +36,8 @@ func migrations() []migration {
 		migrationAudit(),
 		migrationCertificates(),
 		migrationSharing(),
+		migrationLicences(),
+		migrationOpenData(),
 	}
 }
 

@@ -37,7 +37,8 @@ const (
 	// it must stay below the HTTP client's timeout (30 s by default).
 	DefaultLivePollWait = 20 * time.Second
 	livePollMax         = 10               // lookups taken by one poll
-	liveWorkers         = 4                // lookups run at once
+	liveWorkers         = 4                // lookups run at once at the source
+	livePosts           = 16               // answers being posted to the hub at once
 	liveLookupTimeout   = 30 * time.Second // bound of one lookup at the source
 	liveAnswerAttempts  = 3
 	maxLiveErrorRunes   = 1000 // the hub's limit on an answer's error
@@ -161,7 +162,10 @@ func (r *responder) run(ctx context.Context) {
 			ls.mu.Unlock()
 		}
 	}()
+	// sem bounds the lookups at the department's database; posts bounds
+	// the answers on their way to the hub, which hold no database slot.
 	sem := make(chan struct{}, liveWorkers)
+	posts := make(chan struct{}, livePosts)
 	backoff := r.retryMin
 	for ctx.Err() == nil {
 		reqs, err := r.hub.Poll(ctx, r.agentID, codes, livePollMax, r.wait)
@@ -191,8 +195,16 @@ func (r *responder) run(ctx context.Context) {
 			}
 			wg.Add(1)
 			go func() {
-				defer func() { <-sem; wg.Done() }()
-				r.post(ctx, r.answer(ctx, q))
+				defer wg.Done()
+				a := r.answer(ctx, q)
+				<-sem
+				select {
+				case posts <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-posts }()
+				r.post(ctx, a)
 			}()
 		}
 	}

@@ -28,7 +28,8 @@ func TestRunSmall(t *testing.T) {
 	updates := rows / 2
 	var progress bytes.Buffer
 	res, err := Run(context.Background(), Config{Rows: rows, Dir: t.TempDir(), Progress: &progress,
-		Logger: slog.New(slog.DiscardHandler), ShareRequests: 400, UpdateRows: updates})
+		Logger: slog.New(slog.DiscardHandler), ShareRequests: 400, UpdateRows: updates, ConnectorCmd: testConnectorCmd(t),
+		LiveRows: rows / 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +55,7 @@ func TestRunSmall(t *testing.T) {
 		"hub ingest+validate+merge → SQLite", "hub ingest+validate+merge → MariaDB",
 		"sharing: lookup by citizen ID (share API, 200 concurrent)", "sharing: lookup p50 (200 concurrent)",
 		"sharing: lookup p99 (200 concurrent)",
+		"agent snapshot via connector plugin",
 	}
 	for _, name := range measured {
 		r, ok := byName[name]
@@ -105,9 +107,20 @@ func TestRunSmall(t *testing.T) {
 	if r := byName["agent snapshot vs raw scan"]; r.RSSBytes <= 0 {
 		t.Errorf("agent snapshot: rss_bytes %d, want positive", r.RSSBytes)
 	}
-	// The plugin lines need a binary that serves "connector mysql"; the test binary does not.
-	if _, ok := byName["agent snapshot via connector plugin"]; ok {
-		t.Error("plugin line present without a connector command")
+	// The live lines count the rows of the table the agent answers from.
+	for _, q := range []string{"throughput", "p50", "p99"} {
+		name := "sharing: live lookup via agent " + q + " (16 concurrent)"
+		r, ok := byName[name]
+		if !ok {
+			t.Errorf("no result %q", name)
+			continue
+		}
+		if r.Status != StatusMeasured || r.Value <= 0 || r.Rows != rows/4 || r.BaselineValue <= 0 {
+			t.Errorf("%q: %+v; want measured, positive, %d rows, a baseline", name, r, rows/4)
+		}
+	}
+	if p50, p99 := byName["sharing: live lookup via agent p50 (16 concurrent)"], byName["sharing: live lookup via agent p99 (16 concurrent)"]; p99.Value < p50.Value || p99.Met == nil {
+		t.Errorf("live p50 %+v, p99 %+v: want p99 ≥ p50 and a target verdict", p50, p99)
 	}
 	notBuilt := 0
 	for _, r := range got {
@@ -118,8 +131,7 @@ func TestRunSmall(t *testing.T) {
 			}
 		}
 	}
-	for _, name := range []string{"sharing: live lookup via agent p99",
-		"licence verification", "open data: CSV download"} {
+	for _, name := range []string{"licence verification", "open data: CSV download"} {
 		if r, ok := byName[name]; !ok || r.Status != StatusNotBuilt {
 			t.Errorf("%q: want a %q line, got %+v", name, StatusNotBuilt, r)
 		}

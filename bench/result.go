@@ -15,6 +15,9 @@ import (
 const (
 	StatusMeasured = "measured"
 	StatusNotBuilt = "not built"
+	// StatusNotMeasured: the feature exists but this run could not measure
+	// it (the note says why).
+	StatusNotMeasured = "not measured"
 )
 
 // Result is one line of the report and of results.json.

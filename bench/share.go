@@ -1,17 +1,12 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/http"
-	"net/url"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -191,48 +186,14 @@ func share(ctx context.Context, run shareRun) (shareResult, error) {
 	if err != nil {
 		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := serveLoopback(ctx, h)
 	if err != nil {
-		return shareResult{}, fmt.Errorf("bench: sharing: listen on loopback: %w", err)
+		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(sctx)
-		<-served
-	}()
-
-	tr := &http.Transport{MaxIdleConns: run.clients, MaxIdleConnsPerHost: run.clients, DisableCompression: true,
-		IdleConnTimeout: time.Minute}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	base := "http://" + ln.Addr().String() + "/api/v1/share/" + benchResource + "?" +
-		url.Values{"purpose": {sharePurpose}, "item_code": {shareItemCode}}.Encode() + "&subject="
-	bearer := "Bearer " + token
-	call := func(ctx context.Context, subject string) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+subject, nil)
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", bearer)
-		resp, err := client.Do(req)
-		if err != nil {
-			return fmt.Errorf("bench: share call: %w", err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("bench: share call: read the answer: %w", err)
-		}
-		// The answer must be the subject's record, not just any 200.
-		if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte(`"key":"`+subject+`"`)) {
-			return fmt.Errorf("bench: share call for %s: %d %.300s", subject, resp.StatusCode, body)
-		}
-		return nil
-	}
+	defer srv.close(nil)
+	client, closeClient := loopbackClient(run.clients)
+	defer closeClient()
+	call := shareCall(client, srv.url, token)
 	// Warm-up, untimed: one call per client opens its connection.
 	if _, err := runConcurrent(ctx, run.clients, run.clients, 0, subjects, 1, call); err != nil {
 		return shareResult{}, err

@@ -23,7 +23,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	mergeRows := fs.Int("merge-rows", bench.DefaultMergeRows, "rows the ingest+validate+merge measurement runs over (at most -rows); its store, with that many subjects, serves the sharing measurement")
 	updateRows := fs.Int("update-rows", bench.DefaultUpdateRows, "rows the incremental measurement updates at the source in one transaction (at most -rows)")
 	profileDir := fs.String("profile", "", "if set, write a CPU profile of each hub measurement into this directory (<name>.cpu.pprof)")
-	usePlugin := fs.Bool("plugin", true, "also measure the snapshot through the connector plugin process (this binary re-run as 'connector mysql')")
+	liveClients := fs.Int("live-clients", bench.DefaultLiveClients, "concurrent callers of the live-lookup measurement")
+	usePlugin := fs.Bool("plugin", true, "run the connector as a plugin process (this binary re-run as 'connector mysql'): the snapshot through the plugin and the live lookups (whose agent needs it) are measured only then")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -43,11 +44,14 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *updateRows < 1 {
 		return fmt.Errorf("%w: bench: -update-rows %d: must be at least 1", errUsage, *updateRows)
 	}
+	if *liveClients < 1 {
+		return fmt.Errorf("%w: bench: -live-clients %d: must be at least 1", errUsage, *liveClients)
+	}
 	if *mergeRows < 1 {
 		return fmt.Errorf("%w: bench: -merge-rows %d: must be at least 1", errUsage, *mergeRows)
 	}
 	cfg := bench.Config{Rows: *rows, ServerDSN: *dsn, Progress: stderr, ShareRequests: *shareRequests, ShareDuration: *shareDuration,
-		MergeRows: *mergeRows, UpdateRows: *updateRows, ProfileDir: *profileDir,
+		MergeRows: *mergeRows, UpdateRows: *updateRows, ProfileDir: *profileDir, LiveClients: *liveClients,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	if *usePlugin {
 		exe, err := os.Executable()

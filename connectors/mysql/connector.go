@@ -37,6 +37,8 @@ type Connector struct {
 	mu     sync.Mutex
 	pools  map[string]*sql.DB
 	closed bool
+	// lookups are the plans live lookups reuse.
+	lookups lookupPlans
 }
 
 var _ connectors.Connector = (*Connector)(nil)
@@ -75,6 +77,7 @@ func (c *Connector) db(dsn string) (*sql.DB, *gomysql.Config, error) {
 
 // Close closes every connection pool.
 func (c *Connector) Close() error {
+	c.lookups.closeAll()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true

@@ -177,21 +177,3 @@ func lastKey(page [][]string) []string {
 	}
 	return page[len(page)-1]
 }
-
-// Lookup implements connectors.Connector: one row by primary key, as a chunk
-// of one batch; Rows is 0 when there is no such row.
-func (c *Connector) Lookup(ctx context.Context, src connectors.Source, key []string) (connectors.Chunk, error) {
-	db, p, err := c.open(ctx, src, true)
-	if err != nil {
-		return connectors.Chunk{}, err
-	}
-	args, err := p.keyArgs(key)
-	if err != nil {
-		return connectors.Chunk{}, err
-	}
-	stmts := newStmtCache(db)
-	defer stmts.close()
-	r := newPageReader(p, false)
-	defer r.release()
-	return r.read(ctx, stmts, p.lookupQuery(), args)
-}

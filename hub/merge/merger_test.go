@@ -210,7 +210,8 @@ func TestMergeDeletedAuthorityClearsField(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(out) != 3 || out[2].Payload != nil || out[1].Payload == nil {
+		// Three changes; each row carries the record as it is now: none.
+		if len(out) != 3 || out[0].Payload != nil || out[1].Payload != nil || out[2].Payload != nil {
 			t.Fatalf("outbox = %+v", out)
 		}
 	})

@@ -326,7 +326,7 @@ func execRows(ctx context.Context, tx *sql.Tx, head, suffix string, cols int, ar
 // storedGolden is a golden row as read for a write.
 type storedGolden struct {
 	data     map[string]json.RawMessage
-	prov     map[string]Provenance
+	prov     provenances
 	revision int64
 }
 
@@ -418,7 +418,7 @@ func (s *DB) loadConflicts(ctx context.Context, tx *sql.Tx, typ, in string, args
 // outbox rows.
 func (s *DB) writeGolden(w *goldenWrites, g *GoldenRecord, old storedGolden, ts string, c *MergeCounts) error {
 	newData := make(map[string]json.RawMessage, len(g.Fields))
-	newProv := make(map[string]Provenance, len(g.Fields))
+	newProv := make(provenances, len(g.Fields))
 	for name, f := range g.Fields {
 		v, err := CanonicalJSON(f.Value)
 		if err != nil {
@@ -454,7 +454,19 @@ func (s *DB) writeGolden(w *goldenWrites, g *GoldenRecord, old storedGolden, ts 
 		return err
 	}
 	rev := old.revision + 1
-	w.golden = append(w.golden, g.SubjectType, g.SubjectID, g.Library, string(dataJSON), string(provJSON), rev, ts)
+	data, provs := string(dataJSON), string(provJSON)
+	w.golden = append(w.golden, g.SubjectType, g.SubjectID, g.Library, data, provs, rev, ts)
+	// The outbox row names the subject; the publisher reads the record as
+	// it is when it publishes (PendingGoldenChanges).
+	w.outbox = append(w.outbox, g.Library, g.SubjectType, g.SubjectID, nil, ts)
+	c.GoldenChanged++
+	c.FieldsChanged += len(changed)
+	if old.revision == 0 {
+		// A new golden record: one history row holds every field's first
+		// value and source (field creationField), the record's own JSON.
+		w.history = append(w.history, g.SubjectType, g.SubjectID, creationField, data, provs, ts)
+		return nil
+	}
 	for _, name := range changed {
 		var val, prov any
 		if v, ok := newData[name]; ok {
@@ -473,23 +485,15 @@ func (s *DB) writeGolden(w *goldenWrites, g *GoldenRecord, old storedGolden, ts 
 		}
 		w.history = append(w.history, g.SubjectType, g.SubjectID, name, val, prov, ts)
 	}
-	var payload any
-	if len(newData) > 0 {
-		updated, err := parseDBTime(ts)
-		if err != nil {
-			return err
-		}
-		p, err := json.Marshal(goldenPayload(g.SubjectType, g.SubjectID, g.Library, rev, updated, newData, newProv))
-		if err != nil {
-			return err
-		}
-		payload = string(p)
-	}
-	w.outbox = append(w.outbox, g.Library, g.SubjectType, g.SubjectID, payload, ts)
-	c.GoldenChanged++
-	c.FieldsChanged += len(changed)
 	return nil
 }
+
+// creationField is the field name of the history row written when a
+// golden record is created: its value and provenance are the record's data
+// and provenance objects (every field's first value and source), read back
+// by FieldHistory as one entry per field. Field names are identifiers, so
+// it cannot be one.
+const creationField = "*"
 
 func goldenPayload(typ, id, lib string, rev int64, updated time.Time, data map[string]json.RawMessage, prov map[string]Provenance) GoldenRecord {
 	g := GoldenRecord{SubjectType: typ, SubjectID: id, Library: lib, Revision: rev, UpdatedAt: updated.UTC(), Fields: make(map[string]GoldenField, len(data))}
@@ -517,7 +521,7 @@ func (s *DB) GetGolden(ctx context.Context, subjectType, subjectID string) (Gold
 	}
 	var (
 		d map[string]json.RawMessage
-		p map[string]Provenance
+		p provenances
 	)
 	if err := json.Unmarshal([]byte(data), &d); err != nil {
 		return GoldenRecord{}, false, fmt.Errorf("store: get golden record %s %q: stored data: %w", subjectType, subjectID, err)
@@ -552,8 +556,8 @@ func (s *DB) FieldHistory(ctx context.Context, subjectType, subjectID, field str
 	q := `SELECT id, field, value, provenance, changed_at FROM golden_history WHERE subject_type = ? AND subject_id = ?`
 	args := []any{subjectType, subjectID}
 	if field != "" {
-		q += ` AND field = ?`
-		args = append(args, field)
+		q += ` AND field IN (?, ?)`
+		args = append(args, field, creationField)
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit)
@@ -573,6 +577,14 @@ func (s *DB) FieldHistory(ctx context.Context, subjectType, subjectID, field str
 			return nil, fmt.Errorf("store: field history of %s %q: %w", subjectType, subjectID, err)
 		}
 		h.ChangedAt = at.Time
+		if h.Field == creationField {
+			created, err := creationEntries(h, v.String, prov.String, field)
+			if err != nil {
+				return nil, fmt.Errorf("store: field history of %s %q: stored creation row %d: %w", subjectType, subjectID, h.ID, err)
+			}
+			out = append(out, created...)
+			continue
+		}
 		if v.Valid {
 			h.Value = json.RawMessage(v.String)
 		} else {
@@ -590,6 +602,37 @@ func (s *DB) FieldHistory(ctx context.Context, subjectType, subjectID, field str
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("store: field history of %s %q: %w", subjectType, subjectID, err)
+	}
+	return out[:min(len(out), limit)], nil
+}
+
+// creationEntries expands a creation row into one entry per field (of
+// field only, when it is not empty), in descending field order as if each
+// had its own row, newest (highest id) first.
+func creationEntries(row HistoryEntry, data, prov, field string) ([]HistoryEntry, error) {
+	var (
+		d map[string]json.RawMessage
+		p provenances
+	)
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	if err := json.Unmarshal([]byte(prov), &p); err != nil {
+		return nil, fmt.Errorf("provenance: %w", err)
+	}
+	names := slices.Sorted(maps.Keys(d))
+	slices.Reverse(names)
+	var out []HistoryEntry
+	for _, name := range names {
+		if field != "" && name != field {
+			continue
+		}
+		h := row
+		h.Field, h.Value = name, d[name]
+		if pv, ok := p[name]; ok {
+			h.Provenance = &pv
+		}
+		out = append(out, h)
 	}
 	return out, nil
 }

@@ -59,7 +59,11 @@ type Config struct {
 	// process (as the agent does: its own binary re-run as "connector mysql");
 	// the snapshot is then also measured through the plugin.
 	ConnectorCmd func() *exec.Cmd
-	Logger       *slog.Logger // slog.Default()
+	// AgentCmd, if set, runs the agent binary on a config file (as
+	// `agent -config <file>`); the agent's own peak RSS is then measured on a
+	// snapshot of the whole table in its own process.
+	AgentCmd func(configFile string) *exec.Cmd
+	Logger   *slog.Logger // slog.Default()
 	// ShareRequests is the number of timed share calls, and of baseline
 	// lookups (DefaultShareRequests); ShareClients the concurrent callers
 	// (DefaultShareClients).
@@ -312,6 +316,11 @@ func (r *runner) run(ctx context.Context) (results []Result, err error) {
 		return nil, err
 	}
 	results = append(results, liveLines...)
+	proc, err := r.agentProcess(ctx, cat)
+	if err != nil {
+		return nil, err
+	}
+	results = append(results, proc...)
 	return append(results, notBuiltResults()...), nil
 }
 

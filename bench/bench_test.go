@@ -29,7 +29,7 @@ func TestRunSmall(t *testing.T) {
 	var progress bytes.Buffer
 	res, err := Run(context.Background(), Config{Rows: rows, Dir: t.TempDir(), Progress: &progress,
 		Logger: slog.New(slog.DiscardHandler), ShareRequests: 400, UpdateRows: updates, ConnectorCmd: testConnectorCmd(t),
-		LiveRows: rows / 4})
+		LiveRows: rows / 4, AgentCmd: testAgentCmd})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestRunSmall(t *testing.T) {
 		"hub ingest+validate+merge → SQLite", "hub ingest+validate+merge → MariaDB",
 		"sharing: lookup by citizen ID (share API, 200 concurrent)", "sharing: lookup p50 (200 concurrent)",
 		"sharing: lookup p99 (200 concurrent)",
-		"agent snapshot via connector plugin",
+		"agent snapshot via connector plugin", "agent process peak RSS (snapshot, own process)",
 	}
 	for _, name := range measured {
 		r, ok := byName[name]

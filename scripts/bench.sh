@@ -9,5 +9,7 @@ ensure_mariadb bench
 
 # A built binary, so the connector plugin process is this binary re-run.
 mkdir -p bin
+# The agent binary too: its own peak RSS is measured in its own process.
 go build -o bin/tongban ./cmd/tongban
-exec bin/tongban bench "$@"
+go build -o bin/agent ./cmd/agent
+exec bin/tongban bench -agent-bin bin/agent "$@"

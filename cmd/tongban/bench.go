@@ -24,6 +24,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	updateRows := fs.Int("update-rows", bench.DefaultUpdateRows, "rows the incremental measurement updates at the source in one transaction (at most -rows)")
 	profileDir := fs.String("profile", "", "if set, write a CPU profile of each hub measurement into this directory (<name>.cpu.pprof)")
 	liveClients := fs.Int("live-clients", bench.DefaultLiveClients, "concurrent callers of the live-lookup measurement")
+	agentBin := fs.String("agent-bin", "", "the agent binary (make bench builds bin/agent): if set, the agent's own peak RSS is measured on a snapshot of the whole table in its own process")
 	usePlugin := fs.Bool("plugin", true, "run the connector as a plugin process (this binary re-run as 'connector mysql'): the snapshot through the plugin and the live lookups (whose agent needs it) are measured only then")
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
@@ -53,6 +54,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := bench.Config{Rows: *rows, ServerDSN: *dsn, Progress: stderr, ShareRequests: *shareRequests, ShareDuration: *shareDuration,
 		MergeRows: *mergeRows, UpdateRows: *updateRows, ProfileDir: *profileDir, LiveClients: *liveClients,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if *agentBin != "" {
+		bin := *agentBin
+		cfg.AgentCmd = func(config string) *exec.Cmd { return exec.Command(bin, "-config", config, "-log-level", "warn") }
+	}
 	if *usePlugin {
 		exe, err := os.Executable()
 		if err != nil {

@@ -26,6 +26,8 @@ type Catalog struct {
 	// CodeLists are the code lists of codelists/*.yaml (optional), in
 	// file-name order; rules name them with list:.
 	CodeLists []CodeList `json:"code_lists,omitempty"`
+	// Licences is the licence catalogue (证照目录) of licences.yaml (optional; licence.go).
+	Licences []LicenceType `json:"licence_types,omitempty"`
 }
 
 // source is one file's name (relative to the catalog directory) and bytes.
@@ -75,6 +77,7 @@ func Load(dir string) (*Catalog, error) {
 		in.subjects = &source{name: subjectsFile, data: data}
 	}
 	c := build(dir, in, &ps)
+	c.Licences = loadLicences(dir, c, &ps)
 	if ps.count() > 0 {
 		return nil, fmt.Errorf("catalog %s: %d problem(s):\n%w", dir, ps.count(), errors.Join(ps.errs()...))
 	}

@@ -33,10 +33,7 @@ const topicAgentProc = "bench.agent.process"
 func (r *runner) agentProcess(ctx context.Context, cat *catalog.Catalog) ([]Result, error) {
 	const name = "agent process peak RSS (snapshot, own process)"
 	if r.cfg.AgentCmd == nil {
-		res := notBuilt(name, "MiB", "", "< 128 MiB")
-		res.Status = StatusNotMeasured
-		res.Note = "needs Config.AgentCmd (make bench builds bin/agent and passes it)"
-		return []Result{res}, nil
+		return []Result{notMeasured(name, "MiB", "< 128 MiB", "needs Config.AgentCmd (make bench builds bin/agent and passes it)")}, nil
 	}
 	r.step("agent process: snapshot of %d rows by the agent binary in its own process", r.cfg.Rows)
 	dir := filepath.Join(r.cfg.Dir, "agent-process")

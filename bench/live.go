@@ -56,10 +56,8 @@ func (r *runner) liveResults(ctx context.Context, cat *catalog.Catalog) ([]Resul
 	if r.cfg.ConnectorCmd == nil {
 		// Without a binary serving "connector mysql" the agent has no
 		// connector to answer with.
-		res := notBuilt(name("p99"), "ms", "", target)
-		res.Status = StatusNotMeasured
-		res.Note = "needs Config.ConnectorCmd (tongban bench sets it): the agent runs its connector as a plugin process"
-		return []Result{res}, nil
+		return []Result{notMeasured(name("p99"), "ms", target,
+			"needs Config.ConnectorCmd (tongban bench sets it): the agent runs its connector as a plugin process")}, nil
 	}
 	rows := min(r.cfg.LiveRows, r.cfg.Rows)
 	r.step("live lookups: copying %d rows to %s, starting the hub API and a real agent", rows, liveTable)

@@ -14,9 +14,8 @@ import (
 // Status of a result.
 const (
 	StatusMeasured = "measured"
-	StatusNotBuilt = "not built"
-	// StatusNotMeasured: the feature exists but this run could not measure
-	// it (the note says why).
+	// StatusNotMeasured: this run could not measure the path (the note says
+	// why); it has no value and no verdict.
 	StatusNotMeasured = "not measured"
 )
 
@@ -46,10 +45,9 @@ func ratio(v, base float64) float64 {
 
 func met(ok bool) *bool { return &ok }
 
-// notBuilt is a line for a path that does not exist yet.
-func notBuilt(name, unit, baseline, target string) Result {
-	return Result{Name: name, Unit: unit, Baseline: baseline, Target: target, Status: StatusNotBuilt,
-		Note: "the feature is not built yet; nothing measured"}
+// notMeasured is a line for a path this run could not measure, and why.
+func notMeasured(name, unit, target, why string) Result {
+	return Result{Name: name, Unit: unit, Target: target, Status: StatusNotMeasured, Note: why}
 }
 
 // WriteJSON writes the results as an indented JSON array, creating the directory.
@@ -73,8 +71,9 @@ func WriteTable(w io.Writer, rs []Result) error {
 	fmt.Fprintln(tw, "name\tunit\tvalue\tbaseline\tbaseline value\tratio\trows\tpeak RSS\ttarget\tmet")
 	var notes []string
 	for _, r := range rs {
-		if r.Status == StatusNotBuilt {
-			fmt.Fprintf(tw, "%s\t%s\tnot built\t%s\t-\t-\t-\t-\t%s\t-\n", r.Name, r.Unit, dash(r.Baseline), dash(r.Target))
+		if r.Status == StatusNotMeasured {
+			fmt.Fprintf(tw, "%s\t%s\tnot measured\t%s\t-\t-\t-\t-\t%s\t-\n", r.Name, r.Unit, dash(r.Baseline), dash(r.Target))
+			notes = append(notes, r.Name+": "+r.Note)
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Name, r.Unit, num(r.Value), dash(r.Baseline),

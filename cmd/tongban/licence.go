@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,9 +10,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -26,8 +23,8 @@ const licenceUsage = `tongban licence — the e-licence store (电子证照库) 
   tongban licence show ID         a licence with its versions and change log (its issuer or admin)
   tongban licence seal DEPT       a department's public seal key (SM2)
 
-common flags: -hub URL (default $TONGBAN_HUB or http://127.0.0.1:8080), -token TOKEN
-(default $TONGBAN_TOKEN; verify needs a department token), -json (print the hub's answer as is)
+common flags: -hub URL (default $TONGBAN_HUB, else the listen address of -config deploy/hub.yaml),
+-token TOKEN (default $TONGBAN_TOKEN; verify needs a department token), -json (print the hub's answer as is)
 `
 
 // errLicenceInvalid is the error of a verification that says "not valid".
@@ -53,90 +50,9 @@ func runLicence(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return fmt.Errorf("%w: licence %s: want verify, show or seal", errUsage, args[0])
 }
 
-// hubClient calls a running hub's API.
-type hubClient struct {
-	base, token string
-	http        *http.Client
-}
-
-func hubFlags(fs *flag.FlagSet) (hub, token *string, asJSON *bool) {
-	defHub := os.Getenv("TONGBAN_HUB")
-	if defHub == "" {
-		defHub = "http://127.0.0.1:8080"
-	}
-	hub = fs.String("hub", defHub, "the hub's API address")
-	token = fs.String("token", os.Getenv("TONGBAN_TOKEN"), "API token (default $TONGBAN_TOKEN)")
-	asJSON = fs.Bool("json", false, "print the hub's JSON answer")
-	return hub, token, asJSON
-}
-
-func newHubClient(name, hub, token string) (*hubClient, error) {
-	if token == "" {
-		return nil, fmt.Errorf("%w: %s: give -token or set TONGBAN_TOKEN", errUsage, name)
-	}
-	u, err := url.Parse(hub)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: %s: -hub %q is not an http(s) URL", errUsage, name, hub)
-	}
-	return &hubClient{base: strings.TrimSuffix(hub, "/"), token: token, http: &http.Client{Timeout: 30 * time.Second}}, nil
-}
-
-// do calls the API and returns the raw JSON of a 200 answer; other answers
-// are errors with the hub's message and the field it names.
-func (c *hubClient) do(ctx context.Context, method, path string, body any) (json.RawMessage, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("hub %s: %w", c.base, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("hub %s: read the answer: %w", c.base, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-			Field string `json:"field"`
-		}
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			if e.Field != "" {
-				return nil, fmt.Errorf("hub answered %d: %s (field %s)", resp.StatusCode, e.Error, e.Field)
-			}
-			return nil, fmt.Errorf("hub answered %d: %s", resp.StatusCode, e.Error)
-		}
-		return nil, fmt.Errorf("hub answered %d: %.200s", resp.StatusCode, raw)
-	}
-	return raw, nil
-}
-
-func printJSON(w io.Writer, raw json.RawMessage) error {
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		return err
-	}
-	_, err := fmt.Fprintln(w, buf.String())
-	return err
-}
-
 func licenceVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("licence verify", flag.ContinueOnError)
-	hub, token, asJSON := hubFlags(fs)
+	opts := addHubFlags(fs)
 	purpose := fs.String("purpose", "", "用证事由: why the licence is verified (required)")
 	item := fs.String("item", "", "事项编码: the service item the verification serves (required)")
 	holder := fs.String("holder", "", "the holder's citizen ID or USCC, checked against the licence")
@@ -153,7 +69,7 @@ func licenceVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case *item == "":
 		return fmt.Errorf("%w: licence verify: -item is required (事项编码)", errUsage)
 	}
-	c, err := newHubClient("licence verify", *hub, *token)
+	c, err := opts.client("licence verify", true, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -198,7 +114,7 @@ func licenceVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return fmt.Errorf("licence verify: the hub's answer: %w", err)
 	}
-	if *asJSON {
+	if *opts.asJSON {
 		if err := printJSON(stdout, raw); err != nil {
 			return err
 		}
@@ -235,7 +151,7 @@ func licenceVerify(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func licenceShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("licence show", flag.ContinueOnError)
-	hub, token, asJSON := hubFlags(fs)
+	opts := addHubFlags(fs)
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -243,7 +159,7 @@ func licenceShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: licence show: want one licence identifier, got %d arguments", errUsage, len(pos))
 	}
-	c, err := newHubClient("licence show", *hub, *token)
+	c, err := opts.client("licence show", true, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -251,7 +167,7 @@ func licenceShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *opts.asJSON {
 		return printJSON(stdout, raw)
 	}
 	var d struct {
@@ -315,7 +231,7 @@ func licenceShow(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 func licenceSeal(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("licence seal", flag.ContinueOnError)
-	hub, token, asJSON := hubFlags(fs)
+	opts := addHubFlags(fs)
 	pos, err := parseFlags(fs, args, stderr)
 	if err != nil {
 		return err
@@ -323,7 +239,7 @@ func licenceSeal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if len(pos) != 1 {
 		return fmt.Errorf("%w: licence seal: want one department code, got %d arguments", errUsage, len(pos))
 	}
-	c, err := newHubClient("licence seal", *hub, *token)
+	c, err := opts.client("licence seal", true, 30*time.Second)
 	if err != nil {
 		return err
 	}
@@ -331,7 +247,7 @@ func licenceSeal(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if *opts.asJSON {
 		return printJSON(stdout, raw)
 	}
 	var k struct {

@@ -7,6 +7,8 @@
 //	tongban quality scorecard -config deploy/hub.yaml
 //	tongban audit verify -config deploy/hub.yaml
 //	tongban audit list -config deploy/hub.yaml [-dept] [-resource] [-subject] [-since] [-until] [-limit]
+//	tongban licence verify|show|seal ... (against a running hub)
+//	tongban open publish|list ... (against a running hub)
 //	tongban demo [flags]
 //	tongban bench [flags]
 //	tongban help
@@ -72,6 +74,16 @@ usage:
   tongban audit list -config hub.yaml [-dept CODE] [-resource CODE] [-subject [TYPE:]ID]
                      [-action A] [-actor TOKEN] [-since T] [-until T] [-limit 100] [-before SEQ] [-json]
                                      query the audit log (数据使用记录), newest first
+  tongban licence verify ID -purpose TEXT -item CODE [-holder ID] [-digest SM3HEX]
+                                     verify (核验) an e-licence through a running hub
+  tongban licence show ID | seal DEPT
+                                     a licence with its versions and events; a seal's public key
+  tongban open publish [-token T] CODE
+                                     publish a release of an open resource (开放数据), admin
+  tongban open list [-json]          the open datasets and their latest releases
+                                     (licence and open call the hub's API: -hub URL, default
+                                     $TONGBAN_HUB or the listen address of -config; -token or
+                                     $TONGBAN_TOKEN)
   tongban demo [flags]               run the end-to-end demo (tongban demo -h)
   tongban bench [-rows N]            measure the hot paths against their baselines
                                      on MariaDB (tongban bench -h)
@@ -97,8 +109,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDept(ctx, args[1:], stdout, stderr)
 	case "audit":
 		err = runAudit(ctx, args[1:], stdout, stderr)
+	case "licence":
+		err = runLicence(ctx, args[1:], stdout, stderr)
 	case "quarantine", "quality":
 		err = runQuality(ctx, args, stdout, stderr)
+	case "open":
+		err = runOpen(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
 	case "bench":

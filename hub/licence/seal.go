@@ -56,7 +56,11 @@ func (k *keyring) privateKey(ctx context.Context, dept string, rnd randReader) (
 		if gerr != nil {
 			return nil, fmt.Errorf("licence: make the seal key of %s: %w", dept, gerr)
 		}
-		rec, err = k.st.AddLicenceSeal(ctx, store.LicenceSeal{Dept: dept, PublicKey: hex.EncodeToString(publicBytes(&fresh.PublicKey)),
+		pub, perr := publicBytes(&fresh.PublicKey)
+		if perr != nil {
+			return nil, perr
+		}
+		rec, err = k.st.AddLicenceSeal(ctx, store.LicenceSeal{Dept: dept, PublicKey: hex.EncodeToString(pub),
 			PrivateKey: hex.EncodeToString(fresh.D.FillBytes(make([]byte, 32)))})
 	}
 	if err != nil {
@@ -115,12 +119,12 @@ func (k *keyring) sign(ctx context.Context, dept string, digest []byte, rnd rand
 }
 
 // publicBytes is the uncompressed point of pub (0x04 || X || Y).
-func publicBytes(pub *ecdsa.PublicKey) []byte {
-	out := make([]byte, 65)
-	out[0] = 4
-	pub.X.FillBytes(out[1:33])
-	pub.Y.FillBytes(out[33:])
-	return out
+func publicBytes(pub *ecdsa.PublicKey) ([]byte, error) {
+	k, err := sm2.PublicKeyToECDH(pub)
+	if err != nil {
+		return nil, fmt.Errorf("licence: seal public key: %w", err)
+	}
+	return k.Bytes(), nil
 }
 
 // sigCache remembers successful SM2 verifications, keyed by public key,

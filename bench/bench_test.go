@@ -206,6 +206,28 @@ func TestParseHWM(t *testing.T) {
 	if n, err := peakRSS(); err != nil || n <= 0 {
 		t.Fatalf("peakRSS of this process: %d, %v", n, err)
 	}
+	if n, err := parseStatusKB([]byte("VmHWM:\t 9 kB\nVmRSS:\t   3 kB\n"), "VmRSS"); err != nil || n != 3<<10 {
+		t.Fatalf("VmRSS: %d, %v", n, err)
+	}
+}
+
+// TestRSSGrowth: memory touched inside the measured function shows as growth.
+func TestRSSGrowth(t *testing.T) {
+	var keep []byte
+	growth, err := rssGrowth(func() error {
+		keep = make([]byte, 64<<20)
+		for i := 0; i < len(keep); i += 4096 {
+			keep[i] = 1
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("VmHWM cannot be reset: %v", err)
+	}
+	if growth < 48<<20 {
+		t.Errorf("growth %d bytes after touching 64 MiB", growth)
+	}
+	_ = keep[len(keep)-1]
 }
 
 func FuzzParseHWM(f *testing.F) {

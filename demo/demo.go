@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tongban/tongban/agent"
@@ -140,6 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 	hcfg.Store = store.Config{Driver: "sqlite", DSN: filepath.Join(cfg.Dir, "hub.db")}
 	hcfg.CatalogDir = catDir
 	hcfg.Sharing.ListsDir = filepath.Join(cfg.Dir, "sharing")
+	hcfg.OpenData.Dir = filepath.Join(cfg.Dir, "open")
 	if err := writeEmbedded(deploy.Sharing, "sharing", hcfg.Sharing.ListsDir); err != nil {
 		return err
 	}
@@ -165,7 +167,15 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	// 4. One agent per department.
+	// The agents stop before the hub closes (defers run last first), so
+	// they do not log the hub's absence on the way out.
 	agentErrs := make(chan error, len(depts))
+	agentCtx, stopAgents := context.WithCancel(ctx)
+	var running sync.WaitGroup
+	defer func() {
+		stopAgents()
+		running.Wait()
+	}()
 	var agents []*agent.Agent
 	for _, d := range depts {
 		a, err := startAgent(ctx, cfg, hub, d)
@@ -173,7 +183,11 @@ func Run(ctx context.Context, cfg Config) error {
 			return err
 		}
 		agents = append(agents, a)
-		go func() { agentErrs <- a.Run(ctx) }()
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			agentErrs <- a.Run(agentCtx)
+		}()
 	}
 
 	// 5. Progress until every row is at the hub.
@@ -192,7 +206,10 @@ func Run(ctx context.Context, cfg Config) error {
 	fmt.Fprintf(out, "同步完成 synced %d rows in %s (%.0f rows/s)\n", cfg.Rows, elapsed.Round(time.Millisecond), float64(cfg.Rows)/elapsed.Seconds())
 
 	if cfg.Check {
-		return check(ctx, out, hub.Store(), depts, gen)
+		if err := check(ctx, out, hub.Store(), depts, gen); err != nil {
+			return err
+		}
+		return checkLicencesAndOpen(ctx, out, hub.Store(), hub.Licences(), hub.OpenData())
 	}
 
 	fmt.Fprintf(out, "\n枢纽 API hub API:      %s/api/v1   (admin token 管理员令牌: %s)\n", hub.APIURL(), adminToken)
@@ -210,6 +227,18 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := printShareTry(ctx, out, hub.Store(), adminToken, hub.APIURL()); err != nil {
 		return err
 	}
+	ids, err := issueDemoLicences(ctx, hub.Store(), hub.Licences())
+	if err != nil {
+		return err
+	}
+	if err := printLicenceTry(ctx, out, hub.Store(), ids, hub.APIURL()); err != nil {
+		return err
+	}
+	rel, err := publishDemoRelease(ctx, hub.OpenData())
+	if err != nil {
+		return err
+	}
+	printOpenTry(out, rel, hub.APIURL())
 	fmt.Fprintln(out, "\n按 Ctrl-C 停止 Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():
@@ -245,8 +274,8 @@ func printQualityTry(ctx context.Context, out io.Writer, st *store.DB, token, ur
 		typ := strings.ReplaceAll(c.SubjectType, "_", "-")
 		curl("subjects/" + typ + "/" + c.SubjectID)
 		curl("subjects/" + typ + "/" + c.SubjectID + "/history?field=" + c.Field)
-		fmt.Fprintf(out, "  # 数据局裁决 the bureau decides:\n  curl -X POST -H 'Authorization: Bearer %s' -d '{\"decision\":\"source_must_correct\",\"note\":\"请公安局核实\"}' '%s/api/v1/conflicts/%d/decision'\n", token, url, c.ID)
-		fmt.Fprintf(out, "  # 对该字段提出异议 file an objection on the field (as the data subject, through the service window):\n  curl -X POST -H 'Authorization: Bearer %s' -d '{\"subject_type\":\"%s\",\"subject_id\":\"%s\",\"field\":\"%s\",\"reason\":\"姓名有误\",\"filer\":{\"kind\":\"subject\",\"id\":\"%s\"}}' '%s/api/v1/objections'\n",
+		fmt.Fprintf(out, "  # 数据局裁决 the bureau decides:\n  curl -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"decision\":\"source_must_correct\",\"note\":\"请公安局核实\"}' '%s/api/v1/conflicts/%d/decision'\n", token, url, c.ID)
+		fmt.Fprintf(out, "  # 对该字段提出异议 file an objection on the field (as the data subject, through the service window):\n  curl -X POST -H 'Authorization: Bearer %s' -H 'Content-Type: application/json' -d '{\"subject_type\":\"%s\",\"subject_id\":\"%s\",\"field\":\"%s\",\"reason\":\"姓名有误\",\"filer\":{\"kind\":\"subject\",\"id\":\"%s\"}}' '%s/api/v1/objections'\n",
 			token, c.SubjectType, c.SubjectID, c.Field, c.SubjectID, url)
 	}
 }

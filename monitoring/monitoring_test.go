@@ -21,9 +21,11 @@ import (
 	"github.com/tongban/tongban/hub/changefeed"
 	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/ingest"
+	"github.com/tongban/tongban/hub/licence"
 	"github.com/tongban/tongban/hub/live"
 	"github.com/tongban/tongban/hub/merge"
 	"github.com/tongban/tongban/hub/objection"
+	"github.com/tongban/tongban/hub/opendata"
 	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
 )
@@ -82,6 +84,12 @@ func hubFeatures(t *testing.T, st *store.DB, cat *catalog.Catalog, rec *recorder
 		return err
 	}
 	lr.Close()
+	if _, err := licence.New(licence.Config{Store: st, Catalog: cat, Registry: rec, Logger: log}); err != nil {
+		return err
+	}
+	if _, err := opendata.New(opendata.Config{Store: st, Catalog: cat, Dir: t.TempDir(), Registry: rec, Logger: log}); err != nil {
+		return err
+	}
 	al, err := audit.New(audit.Config{Store: st, Registry: rec, Logger: log})
 	if err != nil {
 		return err

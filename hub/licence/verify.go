@@ -133,6 +133,9 @@ func (s *Service) Verify(ctx context.Context, req VerifyRequest) (Verification, 
 	if v.SealCached {
 		s.m.cacheHits.Inc()
 	}
+	if !v.SealOK {
+		s.m.sealFailures.Inc()
+	}
 	if v.Valid {
 		s.m.verifications.WithLabelValues("valid").Inc()
 	} else {
@@ -203,6 +206,7 @@ type metrics struct {
 	verifications *prometheus.CounterVec
 	changes       *prometheus.CounterVec
 	cacheHits     prometheus.Counter
+	sealFailures  prometheus.Counter
 }
 
 func newMetrics() metrics {
@@ -219,11 +223,15 @@ func newMetrics() metrics {
 			Name: "tongban_licence_seal_cache_hits_total",
 			Help: "Verifications whose SM2 seal check was answered by the cache of earlier successful checks (same key, recomputed digest and signature).",
 		}),
+		sealFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tongban_licence_seal_failures_total",
+			Help: "Verifications whose stored content no longer carries the issuer's SM2 seal (content or signature altered in the store).",
+		}),
 	}
 }
 
 func (m metrics) register(r prometheus.Registerer) error {
-	for _, c := range []prometheus.Collector{m.verifications, m.changes, m.cacheHits} {
+	for _, c := range []prometheus.Collector{m.verifications, m.changes, m.cacheHits, m.sealFailures} {
 		if err := r.Register(c); err != nil {
 			return err
 		}

@@ -20,7 +20,9 @@ import (
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/hub/api"
 	"github.com/tongban/tongban/hub/ingest"
+	"github.com/tongban/tongban/hub/licence"
 	"github.com/tongban/tongban/hub/objection"
+	"github.com/tongban/tongban/hub/opendata"
 	"github.com/tongban/tongban/hub/scorecard"
 	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/topics"
@@ -334,6 +336,12 @@ func (s *Server) Objections() *objection.Service { return s.feat.objections }
 
 // Scorer is the hub's quality scorer.
 func (s *Server) Scorer() *scorecard.Scorer { return s.feat.scorer }
+
+// Licences is the e-licence store.
+func (s *Server) Licences() *licence.Service { return s.feat.licences }
+
+// OpenData is the open-data portal.
+func (s *Server) OpenData() *opendata.Service { return s.feat.openData }
 
 // Config is the configuration the hub runs with.
 func (s *Server) Config() Config { return s.cfg }

@@ -13,17 +13,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/tongban/tongban/agent"
 	"github.com/tongban/tongban/agent/config"
-	"github.com/tongban/tongban/calendar"
 	"github.com/tongban/tongban/catalog"
-	"github.com/tongban/tongban/deploy"
-	"github.com/tongban/tongban/hub/api"
-	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/auth"
-	"github.com/tongban/tongban/hub/grant"
 	"github.com/tongban/tongban/hub/live"
 	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/topics"
@@ -97,28 +90,15 @@ func (r *runner) liveResults(ctx context.Context, cat *catalog.Catalog) ([]Resul
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
 	}
 	defer db.Close()
-	cal, err := calendar.Parse(deploy.Calendar, deploy.CalendarFile)
-	if err != nil {
-		return nil, fmt.Errorf("bench: live lookups: %w", err)
-	}
-	svc, err := grant.New(grant.Config{Store: db, Catalog: &liveCat, Calendar: cal, Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("bench: live lookups: %w", err)
-	}
-	al, err := audit.New(audit.Config{Store: db, Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("bench: live lookups: %w", err)
-	}
-	defer func() { _ = al.Close(context.WithoutCancel(ctx)) }()
 	router, err := live.New(live.Config{Catalog: &liveCat, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
 	}
-	h, err := api.New(api.Config{Store: db, Catalog: &liveCat, Sharing: svc, Audit: al, AuditLog: db, ShareRead: db,
-		Live: router, Registry: prometheus.NewRegistry(), Logger: log})
+	h, closeAudit, err := sharingAPI(db, &liveCat, router, log)
 	if err != nil {
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
 	}
+	defer closeAudit(context.WithoutCancel(ctx))
 	srv, err := serveLoopback(ctx, h)
 	if err != nil {
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
@@ -282,20 +262,8 @@ func waitOnline(ctx context.Context, router *live.Router, agentDone <-chan error
 
 // liveSubjects returns the keys of the copied table.
 func liveSubjects(ctx context.Context, db *sql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, "SELECT citizen_id FROM `"+liveTable+"`")
+	out, err := stringColumn(ctx, db, "SELECT citizen_id FROM `"+liveTable+"`")
 	if err != nil {
-		return nil, fmt.Errorf("bench: live lookups: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("bench: live lookups: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
 	}
 	if len(out) == 0 {

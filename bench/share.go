@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ import (
 	"github.com/tongban/tongban/hub/audit"
 	"github.com/tongban/tongban/hub/auth"
 	"github.com/tongban/tongban/hub/grant"
+	"github.com/tongban/tongban/hub/live"
 	"github.com/tongban/tongban/hub/store"
 )
 
@@ -164,24 +166,11 @@ func share(ctx context.Context, run shareRun) (shareResult, error) {
 	}
 	out := shareResult{subjects: len(subjects)}
 
-	cal, err := calendar.Parse(deploy.Calendar, deploy.CalendarFile)
+	h, closeAudit, err := sharingAPI(db, run.cat, nil, run.log)
 	if err != nil {
 		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
 	}
-	svc, err := grant.New(grant.Config{Store: db, Catalog: run.cat, Calendar: cal, Logger: run.log})
-	if err != nil {
-		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
-	}
-	al, err := audit.New(audit.Config{Store: db, Logger: run.log})
-	if err != nil {
-		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
-	}
-	defer func() { _ = al.Close(context.WithoutCancel(ctx)) }()
-	h, err := api.New(api.Config{Store: db, Catalog: run.cat, Sharing: svc, Audit: al, AuditLog: db, ShareRead: db,
-		Registry: prometheus.NewRegistry(), Logger: run.log})
-	if err != nil {
-		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
-	}
+	defer closeAudit(context.WithoutCancel(ctx))
 	token, err := auth.Create(ctx, db, "bench", benchCaller, auth.RoleDept)
 	if err != nil {
 		return shareResult{}, fmt.Errorf("bench: sharing: %w", err)
@@ -221,20 +210,8 @@ FROM source_records INDEXED BY source_records_subject WHERE subject = ? AND reso
 		if err != nil {
 			return fmt.Errorf("bench: sharing baseline: %w", err)
 		}
-		defer rows.Close()
-		cols := make([]sql.RawBytes, 9)
-		dest := make([]any, len(cols))
-		for i := range cols {
-			dest[i] = &cols[i]
-		}
-		n := 0
-		for rows.Next() {
-			if err := rows.Scan(dest...); err != nil {
-				return fmt.Errorf("bench: sharing baseline: %w", err)
-			}
-			n++
-		}
-		if err := rows.Err(); err != nil {
+		n, err := drainRows(rows)
+		if err != nil {
 			return fmt.Errorf("bench: sharing baseline: %w", err)
 		}
 		if n != 1 {
@@ -263,21 +240,57 @@ func openRawSQLite(path string) (*sql.DB, error) {
 
 // storedSubjects returns the subjects of the bench resource's live records.
 func storedSubjects(ctx context.Context, db *sql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `SELECT subject FROM source_records WHERE resource = ? AND deleted = 0 AND subject IS NOT NULL`, benchResource)
+	out, err := stringColumn(ctx, db, `SELECT subject FROM source_records WHERE resource = ? AND deleted = 0 AND subject IS NOT NULL`, benchResource)
 	if err != nil {
 		return nil, fmt.Errorf("bench: sharing: read the subjects: %w", err)
+	}
+	return out, nil
+}
+
+// stringColumn returns the values of a one-column query.
+func stringColumn(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
-			return nil, fmt.Errorf("bench: sharing: read the subjects: %w", err)
+			return nil, err
 		}
 		out = append(out, s)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("bench: sharing: read the subjects: %w", err)
+	return out, rows.Err()
+}
+
+// sharingAPI is the hub API with sharing on db: grant decisions on the
+// deploy calendar, the audit logger (closed by the returned function) and,
+// when router is not nil, live routing.
+func sharingAPI(db *store.DB, cat *catalog.Catalog, router *live.Router, log *slog.Logger) (http.Handler, func(context.Context), error) {
+	cal, err := calendar.Parse(deploy.Calendar, deploy.CalendarFile)
+	if err != nil {
+		return nil, nil, err
 	}
-	return out, nil
+	svc, err := grant.New(grant.Config{Store: db, Catalog: cat, Calendar: cal, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	al, err := audit.New(audit.Config{Store: db, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAudit := func(ctx context.Context) { _ = al.Close(ctx) }
+	cfg := api.Config{Store: db, Catalog: cat, Sharing: svc, Audit: al, AuditLog: db, ShareRead: db,
+		Registry: prometheus.NewRegistry(), Logger: log}
+	if router != nil {
+		cfg.Live = router
+	}
+	h, err := api.New(cfg)
+	if err != nil {
+		closeAudit(context.Background())
+		return nil, nil, err
+	}
+	return h, closeAudit, nil
 }

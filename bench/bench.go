@@ -372,7 +372,11 @@ func (r *runner) snapshot(ctx context.Context) ([]Result, error) {
 
 	rssReset := resetPeakRSS()
 	conn := mysql.New()
-	agent, err := agentSnapshot(ctx, conn, src, r.brokers, topicAgent)
+	var agent measure
+	err = r.profiled("agent-snapshot", func() (err error) {
+		agent, err = agentSnapshot(ctx, conn, src, r.brokers, topicAgent)
+		return err
+	})
 	_ = conn.Close()
 	if err != nil {
 		return nil, err

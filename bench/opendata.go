@@ -304,6 +304,7 @@ func (r *runner) openData(ctx context.Context) ([]Result, error) {
 			Ratio: ratio(buildRate, scanRate), Rows: int(rel.Rows), RSSBytes: buildRSS, Status: StatusMeasured,
 			Note: fmt.Sprintf("opendata.Publish on the SQLite store holding the records: every live record read by keyset paging (%d per page), "+
 				"desensitised (3 personal fields masked), written streaming to CSV and Parquet with SHA-256, synced, renamed into place "+
-				"and recorded; RSS is the growth of the peak resident set during the build over the resident set at its start", opendata.DefaultPageSize)},
+				"and recorded; RSS is the growth of the peak resident set during the build over the resident set at its start, an upper bound: "+
+				"the Go collector lets garbage grow in proportion to the process's live heap, which holds the embedded broker's messages", opendata.DefaultPageSize)},
 	}, nil
 }

@@ -128,7 +128,11 @@ func rssText(b int64) string {
 	if b <= 0 {
 		return "-"
 	}
-	return strconv.FormatFloat(float64(b)/(1<<20), 'f', 0, 64) + " MiB"
+	prec := 0
+	if b < 10<<20 {
+		prec = 1 // a small growth (the download lines) stays visible
+	}
+	return strconv.FormatFloat(float64(b)/(1<<20), 'f', prec, 64) + " MiB"
 }
 
 func metText(m *bool) string {

@@ -449,6 +449,9 @@ func (p *parser) validate(c *Config) {
 	if c.Live.OnlineWindow < time.Second {
 		bad("live.online_window", "%s is too short (at least 1s; agents poll every few seconds)", c.Live.OnlineWindow)
 	}
+	if c.OpenData.Dir == "" {
+		bad("open_data.dir", "a directory for the open-data release files is required (default data/open)")
+	}
 	if c.Sharing.Rate < 0 {
 		bad("sharing.rate", "%g is negative (0 turns the rate limit off)", c.Sharing.Rate)
 	}

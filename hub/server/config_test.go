@@ -90,6 +90,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad topic", "kafka:\n  ingest_topic: \"a b\"\n", []string{`hub.yaml:2: kafka.ingest_topic: "a b" is not a Kafka topic name`}},
 		{"same topics", "kafka:\n  deadletter_topic: tongban.ingest\n", []string{"hub.yaml:2: kafka.deadletter_topic: must differ"}},
 		{"no group", "kafka:\n  group_id: ''\n", []string{"hub.yaml:2: kafka.group_id: a consumer group id is required"}},
+		{"no open-data dir", "open_data:\n  dir: ''\n", []string{"hub.yaml:2: open_data.dir: a directory for the open-data release files is required"}},
 		{"bad bool", "quality:\n  checks: maybe\n", []string{`hub.yaml:2: quality.checks: want true or false, got the value "maybe"`}},
 		{"bad duration", "quality:\n  scorecard_interval: 5 minutes\n", []string{`hub.yaml:2: quality.scorecard_interval: want a duration such as 30s or 5m, got "5 minutes"`}},
 		{"short interval", "quality:\n  scorecard_interval: 10ms\n", []string{"hub.yaml:2: quality.scorecard_interval: 10ms is too short"}},

@@ -352,7 +352,7 @@ func (s *server) publishRelease(r *http.Request, p auth.Principal) (any, *apiErr
 		return nil, badRequest("resource", fmt.Sprintf("资源 %q 不在目录中 / resource %q is not in the catalog", req.Resource, req.Resource))
 	case errors.As(err, &noe):
 		return nil, &apiError{status: http.StatusConflict, msg: noe.Error(), field: "resource"}
-	case errors.Is(err, opendata.ErrNothingToPublish):
+	case errors.Is(err, opendata.ErrNothingToPublish), errors.Is(err, opendata.ErrReleaseTaken):
 		return nil, &apiError{status: http.StatusConflict, msg: err.Error(), field: "resource"}
 	}
 	return nil, s.internal(r, err)

@@ -72,6 +72,9 @@ var (
 	ErrUnknownFormat = errors.New("unknown download format")
 	// ErrNothingToPublish: every field of the resource is left out.
 	ErrNothingToPublish = errors.New("no field may be published")
+	// ErrReleaseTaken: another hub recorded the release number this
+	// publication was building.
+	ErrReleaseTaken = errors.New("release number taken")
 )
 
 // NotOpenError says why a resource is not on the portal: its open type

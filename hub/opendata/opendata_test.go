@@ -627,3 +627,55 @@ func FuzzParseReleaseRef(f *testing.F) {
 		}
 	})
 }
+
+// racingStore hides the latest release once, as when another hub sharing
+// open_data.dir records it between this hub's read of the latest number
+// and the end of its build.
+type racingStore struct {
+	*store.DB
+	hide bool
+}
+
+func (r *racingStore) LatestOpenRelease(ctx context.Context, resource string) (store.OpenRelease, error) {
+	if r.hide {
+		r.hide = false
+		return store.OpenRelease{}, store.ErrNotFound
+	}
+	return r.DB.LatestOpenRelease(ctx, resource)
+}
+
+// TestPublishNumberTakenByAnotherHub: a publication whose number another
+// hub recorded meanwhile fails and leaves that release's files alone.
+func TestPublishNumberTakenByAnotherHub(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.fill(t, people(t, 20))
+	ctx := context.Background()
+	first, err := f.svc.Publish(ctx, resOpen, "hub-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(f.svc.filePath(resOpen, first.Number, FormatCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := &racingStore{DB: f.db, hide: true}
+	other, err := New(Config{Store: rs, Catalog: testCatalog(t), Dir: f.dir, Registry: prometheus.NewRegistry(),
+		Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Publish(ctx, resOpen, "hub-b"); !errors.Is(err, ErrReleaseTaken) {
+		t.Fatalf("publish over a recorded number: %v, want ErrReleaseTaken", err)
+	}
+	after, err := os.ReadFile(f.svc.filePath(resOpen, first.Number, FormatCSV))
+	if err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("release %d's CSV after the refused publication: %v (equal %v)", first.Number, err, bytes.Equal(after, before))
+	}
+	if _, err := f.svc.Open(ctx, resOpen, first.Number, FormatCSV); err != nil {
+		t.Fatalf("release %d no longer downloads: %v", first.Number, err)
+	}
+	// The next publication takes the next number.
+	if next, err := other.Publish(ctx, resOpen, "hub-b"); err != nil || next.Number != first.Number+1 {
+		t.Fatalf("next publication: %+v, %v", next, err)
+	}
+}

@@ -108,7 +108,15 @@ func (s *Service) Publish(ctx context.Context, code, actor string) (store.OpenRe
 
 	final := s.releaseDir(res.Code, n)
 	// A directory of this number without a manifest is the leftover of a
-	// publication that stopped between the rename and the store write.
+	// publication that stopped between the rename and the store write. With
+	// a manifest it is another hub's (sharing open_data.dir) that took the
+	// number meanwhile: its files stay.
+	switch _, err := s.st.GetOpenRelease(ctx, res.Code, n); {
+	case err == nil:
+		return fail(fmt.Errorf("release %d was published meanwhile by another hub; publish again: %w", n, ErrReleaseTaken))
+	case !errors.Is(err, store.ErrNotFound):
+		return fail(err)
+	}
 	if _, err := os.Stat(final); err == nil {
 		s.log.WarnContext(ctx, "opendata: removing the files of an unrecorded release", "resource", res.Code, "release", n, "dir", final)
 		if err := os.RemoveAll(final); err != nil {

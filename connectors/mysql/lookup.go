@@ -25,6 +25,10 @@ type lookupPlan struct {
 	query string
 	stmt  *sql.Stmt
 	built time.Time
+	// users counts the lookups holding the plan; a retired plan (replaced,
+	// dropped or closed) closes its statement when the last one lets go.
+	users   int
+	retired bool
 }
 
 // lookupPlans caches one lookupPlan per resource.
@@ -33,29 +37,53 @@ type lookupPlans struct {
 	plans map[string]*lookupPlan
 }
 
-// get returns the resource's cached plan if it was built for an equal
-// source within the TTL.
+func (l *lookupPlans) fresh(lp *lookupPlan, src connectors.Source, now time.Time) bool {
+	return now.Sub(lp.built) <= lookupPlanTTL && reflect.DeepEqual(lp.src, src)
+}
+
+// get returns, held, the resource's cached plan if it was built for an
+// equal source within the TTL.
 func (l *lookupPlans) get(src connectors.Source, now time.Time) (*lookupPlan, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lp, ok := l.plans[src.Resource]
-	if !ok || now.Sub(lp.built) > lookupPlanTTL || !reflect.DeepEqual(lp.src, src) {
+	if !ok || !l.fresh(lp, src, now) {
 		return nil, false
 	}
+	lp.users++
 	return lp, true
 }
 
-// put caches lp, closing the statement of the plan it replaces.
-func (l *lookupPlans) put(lp *lookupPlan) {
+// put caches lp and returns it held; when a concurrent lookup cached a
+// fresh plan of the same source first, that one is returned instead and
+// lp's statement closed.
+func (l *lookupPlans) put(lp *lookupPlan) *lookupPlan {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.plans == nil {
 		l.plans = make(map[string]*lookupPlan)
 	}
-	if old, ok := l.plans[lp.src.Resource]; ok && old != lp {
-		_ = old.stmt.Close() // statements in use finish first (database/sql)
+	if cur, ok := l.plans[lp.src.Resource]; ok {
+		if l.fresh(cur, lp.src, lp.built) {
+			_ = lp.stmt.Close()
+			cur.users++
+			return cur
+		}
+		l.retire(cur)
 	}
+	lp.users = 1
 	l.plans[lp.src.Resource] = lp
+	return lp
+}
+
+// release lets go of a held plan.
+func (l *lookupPlans) release(lp *lookupPlan) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	lp.users--
+	if lp.retired && lp.users == 0 {
+		_ = lp.stmt.Close()
+	}
 }
 
 // drop forgets lp (after a failed lookup: the table may have changed).
@@ -64,16 +92,25 @@ func (l *lookupPlans) drop(lp *lookupPlan) {
 	defer l.mu.Unlock()
 	if cur, ok := l.plans[lp.src.Resource]; ok && cur == lp {
 		delete(l.plans, lp.src.Resource)
+		l.retire(lp)
+	}
+}
+
+// retire marks lp replaced; its statement closes now if no lookup holds it.
+// Called with l.mu held.
+func (l *lookupPlans) retire(lp *lookupPlan) {
+	lp.retired = true
+	if lp.users == 0 {
 		_ = lp.stmt.Close()
 	}
 }
 
-// closeAll closes every cached statement.
+// closeAll retires every cached plan.
 func (l *lookupPlans) closeAll() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, lp := range l.plans {
-		_ = lp.stmt.Close()
+		l.retire(lp)
 		delete(l.plans, k)
 	}
 }
@@ -93,9 +130,9 @@ func (c *Connector) Lookup(ctx context.Context, src connectors.Source, key []str
 		if err != nil {
 			return connectors.Chunk{}, fmt.Errorf("resource %s: prepare %s: %w", src.Resource, q, err)
 		}
-		lp = &lookupPlan{src: src, plan: p, query: q, stmt: stmt, built: time.Now()}
-		c.lookups.put(lp)
+		lp = c.lookups.put(&lookupPlan{src: src, plan: p, query: q, stmt: stmt, built: time.Now()})
 	}
+	defer c.lookups.release(lp)
 	args, err := lp.plan.keyArgs(key)
 	if err != nil {
 		return connectors.Chunk{}, err

@@ -2,9 +2,11 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tongban/tongban/connectors"
 )
@@ -91,3 +93,45 @@ type lookupRowsError struct {
 func (e lookupRowsError) Error() string { return "lookup " + e.key + ": unexpected row count" }
 
 func errAt(key string, rows int) error { return lookupRowsError{key, rows} }
+
+// TestLookupPlanHeldStatementStaysOpen: a plan dropped or replaced while a
+// lookup holds it keeps its statement until that lookup lets go, and a
+// concurrent build of the same source gets the cached plan back.
+func TestLookupPlanHeldStatementStaysOpen(t *testing.T) {
+	d := newTestDB(t)
+	ctx := context.Background()
+	prep := func() *sql.Stmt {
+		st, err := d.db.PrepareContext(ctx, "SELECT 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	usable := func(st *sql.Stmt) bool {
+		var n int
+		return st.QueryRowContext(ctx).Scan(&n) == nil && n == 1
+	}
+	src := connectors.Source{Resource: "P", Table: "person"}
+	var l lookupPlans
+	now := time.Now()
+	a := l.put(&lookupPlan{src: src, stmt: prep(), built: now})
+	second := prep()
+	if b := l.put(&lookupPlan{src: src, stmt: second, built: now}); b != a || a.users != 2 {
+		t.Fatalf("a second build of the same source: got %p (users %d), want the cached %p", b, a.users, a)
+	}
+	if usable(second) {
+		t.Error("the redundant statement was not closed")
+	}
+	l.release(a)
+	l.drop(a)
+	if !usable(a.stmt) {
+		t.Fatal("statement closed while a lookup still holds its plan")
+	}
+	l.release(a)
+	if usable(a.stmt) {
+		t.Error("statement still open after the last holder let go of a dropped plan")
+	}
+	if _, ok := l.get(src, now); ok {
+		t.Error("a dropped plan is still served")
+	}
+}

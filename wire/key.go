@@ -1,9 +1,6 @@
 package wire
 
-import (
-	"hash/fnv"
-	"strings"
-)
+import "strings"
 
 // KeySeparator joins the parts of a composite record key.
 const KeySeparator = "\x1f"
@@ -19,7 +16,27 @@ func Partition(subjectKey string, n int) int {
 	if n <= 1 {
 		return 0
 	}
-	h := fnv.New32a()
-	h.Write([]byte(subjectKey))
-	return int(h.Sum32() % uint32(n))
+	return partition(subjectKey, n)
+}
+
+// PartitionBytes is Partition of a key held as bytes.
+func PartitionBytes(subjectKey []byte, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	return partition(subjectKey, n)
+}
+
+// partition is FNV-1a 32 (hash/fnv's New32a) of k, mod n, without allocating.
+func partition[T string | []byte](k T, n int) int {
+	const (
+		offset32 = 2166136261
+		prime32  = 16777619
+	)
+	h := uint32(offset32)
+	for i := 0; i < len(k); i++ {
+		h ^= uint32(k[i])
+		h *= prime32
+	}
+	return int(h % uint32(n))
 }

@@ -132,31 +132,16 @@ func convert(t schemas.Type, v any) (any, error) {
 			return f, nil
 		}
 	case schemas.Decimal:
-		var s string
 		switch x := v.(type) {
 		case string:
-			s = x
+			return ParseDecimal(x, t)
 		case []byte:
-			s = string(x)
+			return ParseDecimal(x, t)
 		case int64:
-			s = strconv.FormatInt(x, 10)
+			return ParseDecimal(strconv.FormatInt(x, 10), t)
 		default:
 			return nil, fmt.Errorf("%T is not a decimal", v)
 		}
-		if n, ok := parseSmallDecimal(s, t.Scale); ok {
-			if !n.FitsInPrecision(t.Precision) {
-				return nil, fmt.Errorf("%q does not fit %s", s, t)
-			}
-			return n, nil
-		}
-		n, err := decimal128.FromString(s, t.Precision, t.Scale)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a %s: %w", s, t, err)
-		}
-		if !n.FitsInPrecision(t.Precision) {
-			return nil, fmt.Errorf("%q does not fit %s", s, t)
-		}
-		return n, nil
 	case schemas.Date:
 		tm, err := asTime(v, DateLayout)
 		if err != nil {
@@ -191,7 +176,7 @@ func convert(t schemas.Type, v any) (any, error) {
 // ("-1234.50") with at most 18 digits and no more fraction digits than the
 // scale: exact in int64, no big.Float. Anything else reports !ok and takes
 // decimal128.FromString.
-func parseSmallDecimal(s string, scale int32) (decimal128.Num, bool) {
+func parseSmallDecimal[T string | []byte](s T, scale int32) (decimal128.Num, bool) {
 	neg := false
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'

@@ -6,19 +6,20 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"time"
 	"unicode/utf8"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/tongban/tongban/schemas"
 	"github.com/tongban/tongban/wire"
 )
 
-// converter turns a column's raw (text protocol) value into the Go value
-// wire.Builder takes for the field's type; nil is NULL. The raw bytes are
-// only valid until the next row, so a converter copies what it keeps.
-type converter func(raw []byte) (any, error)
+// converter parses a column's raw (text protocol) value into c, typed for
+// the field's kind as wire.Cell documents; it is not called for SQL NULL.
+// c.Bytes may point into raw, which is only valid until the next row:
+// wire.Builder.AppendCells copies it before then.
+type converter func(raw []byte, c *wire.Cell) error
 
 // newConverter picks the conversion from a source column to a catalog type.
 // MySQL's zero date (0000-00-00) reads as NULL.
@@ -31,99 +32,102 @@ func newConverter(t schemas.Type, c srcColumn, encoding string) (converter, erro
 			if err != nil {
 				return nil, err
 			}
-			return func(raw []byte) (any, error) { return d.decode(raw) }, nil
+			return func(raw []byte, c *wire.Cell) (err error) {
+				c.Bytes, err = d.decode(raw)
+				return err
+			}, nil
 		}
-		return func(raw []byte) (any, error) {
+		return func(raw []byte, c *wire.Cell) error {
 			if !utf8.Valid(raw) {
-				return nil, fmt.Errorf("%s is not valid UTF-8", quoteRaw(raw))
+				return fmt.Errorf("%s is not valid UTF-8", quoteRaw(raw))
 			}
-			return string(raw), nil
+			c.Bytes = raw
+			return nil
 		}, nil
 	case schemas.Int64:
 		if k == kindBit {
-			return func(raw []byte) (any, error) {
+			return func(raw []byte, c *wire.Cell) error {
 				n, err := bitValue(raw)
 				if err != nil {
-					return nil, err
+					return err
 				}
 				if n > math.MaxInt64 {
-					return nil, fmt.Errorf("BIT value %d %w", n, errOverflow)
+					return fmt.Errorf("BIT value %d %w", n, errOverflow)
 				}
-				return int64(n), nil
+				c.Int = int64(n)
+				return nil
 			}, nil
 		}
-		return func(raw []byte) (any, error) { return parseInt64(raw) }, nil
+		return func(raw []byte, c *wire.Cell) (err error) {
+			c.Int, err = parseInt64(raw)
+			return err
+		}, nil
 	case schemas.Bool:
-		if k == kindBit {
-			return func(raw []byte) (any, error) {
-				n, err := bitValue(raw)
-				return n != 0, err
-			}, nil
-		}
-		return func(raw []byte) (any, error) {
-			n, err := parseInt64(raw)
-			return n != 0, err
+		return func(raw []byte, c *wire.Cell) error {
+			var n uint64
+			var err error
+			if k == kindBit {
+				n, err = bitValue(raw)
+			} else {
+				var i int64
+				i, err = parseInt64(raw)
+				n = uint64(i)
+			}
+			c.Int = 0
+			if n != 0 {
+				c.Int = 1
+			}
+			return err
 		}, nil
 	case schemas.Float64:
-		return func(raw []byte) (any, error) {
+		return func(raw []byte, c *wire.Cell) error {
 			f, err := strconv.ParseFloat(string(raw), 64)
 			if err != nil {
-				return nil, fmt.Errorf("%s is not a number", quoteRaw(raw))
+				return fmt.Errorf("%s is not a number", quoteRaw(raw))
 			}
-			return f, nil
+			c.Float = f
+			return nil
 		}, nil
 	case schemas.Decimal:
-		scale := int(t.Scale)
-		return func(raw []byte) (any, error) { return normDecimal(raw, scale) }, nil
+		return func(raw []byte, c *wire.Cell) error {
+			if err := checkDecimal(raw, int(t.Scale)); err != nil {
+				return err
+			}
+			n, err := wire.ParseDecimal(raw, t)
+			c.Dec = n
+			return err
+		}, nil
 	case schemas.Date, schemas.Timestamp:
-		return func(raw []byte) (any, error) {
+		date := t.Kind == schemas.Date
+		return func(raw []byte, c *wire.Cell) error {
 			d, err := parseDateTime(raw)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if d.isZero() {
-				return nil, nil
+				c.Null = true
+				return nil
 			}
-			return d.Time(), nil
+			if date {
+				c.Int = int64(arrow.Date32FromTime(d.Time()))
+			} else {
+				c.Int = d.Time().UnixMicro()
+			}
+			return nil
 		}, nil
 	case schemas.Bytes:
-		// wire.Builder copies the bytes into the batch before the next row.
-		return func(raw []byte) (any, error) { return []byte(raw), nil }, nil
+		return func(raw []byte, c *wire.Cell) error {
+			c.Bytes = raw
+			return nil
+		}, nil
 	}
 	return nil, fmt.Errorf("no conversion from %s to %s", c.ColumnType, t)
 }
 
-// keyText renders a converted value as record keys and partitioning see it:
-// the same text wire.Text gives for the value once it is in a batch.
-func keyText(t schemas.Type, v any) (string, error) {
-	if v == nil {
-		return "", nil
-	}
-	switch x := v.(type) {
-	case string:
-		if t.Kind == schemas.Decimal {
-			n, err := decimal128.FromString(x, t.Precision, t.Scale)
-			if err != nil {
-				return "", fmt.Errorf("%q is not a %s: %w", x, t, err)
-			}
-			return n.ToString(t.Scale), nil
-		}
-		return x, nil
-	case int64:
-		return strconv.FormatInt(x, 10), nil
-	case float64:
-		return strconv.FormatFloat(x, 'g', -1, 64), nil
-	case bool:
-		return strconv.FormatBool(x), nil
-	case time.Time:
-		if t.Kind == schemas.Date {
-			return x.Format(wire.DateLayout), nil
-		}
-		return x.Format(wire.TimestampLayout), nil
-	case []byte:
-		return base64.StdEncoding.EncodeToString(x), nil
-	}
-	return "", fmt.Errorf("a %T has no key text", v)
+// cellText renders a converted cell as record keys and partitioning see it:
+// the text wire.Text gives for the value once it is in a batch.
+func cellText(t schemas.Type, c *wire.Cell) string {
+	return string(wire.AppendCellText(nil, t, c))
 }
 
 // keyParam turns one value of a key's text back into a query parameter that

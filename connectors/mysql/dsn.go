@@ -17,8 +17,12 @@ const (
 )
 
 // parseDSN reads a go-sql-driver DSN and forces what the connector relies on:
-// raw text values (parseTime=false), a utf8mb4 connection (so the server
-// converts GBK and other declared charsets to UTF-8) and finite timeouts.
+// raw text values (parseTime=false) in the text protocol (interpolateParams:
+// the driver puts a query's parameters into its text, so every read is one
+// COM_QUERY round trip and values arrive as the server's text, which the
+// converters parse directly, with no binary value formatted into text on the
+// way), a utf8mb4 connection (so the server converts GBK and other declared
+// charsets to UTF-8, and interpolation is safe) and finite timeouts.
 func parseDSN(dsn string) (*gomysql.Config, error) {
 	if dsn == "" {
 		return nil, errors.New("dsn: empty")
@@ -28,6 +32,7 @@ func parseDSN(dsn string) (*gomysql.Config, error) {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}
 	cfg.ParseTime = false
+	cfg.InterpolateParams = true
 	if err := cfg.Apply(gomysql.Charset("utf8mb4", "utf8mb4_general_ci")); err != nil {
 		return nil, fmt.Errorf("dsn: %w", err)
 	}

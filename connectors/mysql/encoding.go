@@ -38,8 +38,9 @@ func newTextDecoder(name string) (*textDecoder, error) {
 	return &textDecoder{name: strings.ToLower(name), enc: enc, dec: enc.NewDecoder()}, nil
 }
 
-// decode converts one value. Pure ASCII needs no conversion.
-func (d *textDecoder) decode(raw []byte) (string, error) {
+// decode converts one value. Pure ASCII needs no conversion: raw itself is
+// returned.
+func (d *textDecoder) decode(raw []byte) ([]byte, error) {
 	ascii := true
 	for _, c := range raw {
 		if c >= utf8.RuneSelf {
@@ -48,11 +49,11 @@ func (d *textDecoder) decode(raw []byte) (string, error) {
 		}
 	}
 	if ascii {
-		return string(raw), nil
+		return raw, nil
 	}
 	out, err := d.dec.Bytes(raw)
 	if err != nil {
-		return "", fmt.Errorf("invalid %s bytes %s: %w", d.name, hexBytes(raw), err)
+		return nil, fmt.Errorf("invalid %s bytes %s: %w", d.name, hexBytes(raw), err)
 	}
 	// The decoder writes U+FFFD for bytes it cannot read. Such a value is
 	// accepted only if it encodes back to the same bytes (GB18030 does have
@@ -60,10 +61,10 @@ func (d *textDecoder) decode(raw []byte) (string, error) {
 	if bytes.ContainsRune(out, utf8.RuneError) {
 		back, err := d.enc.NewEncoder().Bytes(out)
 		if err != nil || !bytes.Equal(back, raw) {
-			return "", fmt.Errorf("invalid %s bytes %s", d.name, hexBytes(raw))
+			return nil, fmt.Errorf("invalid %s bytes %s", d.name, hexBytes(raw))
 		}
 	}
-	return string(out), nil
+	return out, nil
 }
 
 // hexBytes renders bytes for an error message, shortened.

@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -94,44 +93,60 @@ func (e lookupRowsError) Error() string { return "lookup " + e.key + ": unexpect
 
 func errAt(key string, rows int) error { return lookupRowsError{key, rows} }
 
-// TestLookupPlanHeldStatementStaysOpen: a plan dropped or replaced while a
-// lookup holds it keeps its statement until that lookup lets go, and a
-// concurrent build of the same source gets the cached plan back.
-func TestLookupPlanHeldStatementStaysOpen(t *testing.T) {
-	d := newTestDB(t)
-	ctx := context.Background()
-	prep := func() *sql.Stmt {
-		st, err := d.db.PrepareContext(ctx, "SELECT 1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	usable := func(st *sql.Stmt) bool {
-		var n int
-		return st.QueryRowContext(ctx).Scan(&n) == nil && n == 1
-	}
+// TestLookupPlansTTLAndDrop: a plan is served to an equal source within the
+// TTL only, and dropping a plan that was already replaced keeps the newer one.
+func TestLookupPlansTTLAndDrop(t *testing.T) {
 	src := connectors.Source{Resource: "P", Table: "person"}
-	var l lookupPlans
 	now := time.Now()
-	a := l.put(&lookupPlan{src: src, stmt: prep(), built: now})
-	second := prep()
-	if b := l.put(&lookupPlan{src: src, stmt: second, built: now}); b != a || a.users != 2 {
-		t.Fatalf("a second build of the same source: got %p (users %d), want the cached %p", b, a.users, a)
+	var l lookupPlans
+	old := &lookupPlan{src: src, built: now.Add(-2 * lookupPlanTTL)}
+	l.put(old)
+	if _, ok := l.get(src, now); ok {
+		t.Error("a plan older than the TTL is served")
 	}
-	if usable(second) {
-		t.Error("the redundant statement was not closed")
+	cur := &lookupPlan{src: src, built: now}
+	l.put(cur)
+	if got, ok := l.get(src, now.Add(lookupPlanTTL/2)); !ok || got != cur {
+		t.Errorf("fresh plan: %p %v, want %p", got, ok, cur)
 	}
-	l.release(a)
-	l.drop(a)
-	if !usable(a.stmt) {
-		t.Fatal("statement closed while a lookup still holds its plan")
+	other := src
+	other.Table = "people"
+	if _, ok := l.get(other, now); ok {
+		t.Error("a plan is served to another source of the same resource")
 	}
-	l.release(a)
-	if usable(a.stmt) {
-		t.Error("statement still open after the last holder let go of a dropped plan")
+	l.drop(old)
+	if _, ok := l.get(src, now); !ok {
+		t.Error("dropping a replaced plan dropped the current one")
 	}
+	l.drop(cur)
 	if _, ok := l.get(src, now); ok {
 		t.Error("a dropped plan is still served")
+	}
+}
+
+// TestLookupKeysAreQuoted: key values with quotes, backslashes and
+// placeholders find their rows and nothing else; the driver interpolates
+// them into the query text.
+func TestLookupKeysAreQuoted(t *testing.T) {
+	d := newTestDB(t)
+	d.exec("CREATE TABLE codes (code VARCHAR(64) NOT NULL PRIMARY KEY, n INT NOT NULL)")
+	keys := []string{`a'b`, `a\'b`, `x' OR '1'='1`, `?`, `\`, `'; DROP TABLE codes; --`, "张\x00三"}
+	for i, k := range keys {
+		d.exec("INSERT INTO codes VALUES (?, ?)", k, i)
+	}
+	c := New()
+	defer c.Close()
+	src := connectors.Source{
+		Resource: "C", DSN: d.dsn, Table: "codes", PrimaryKey: []string{"code"}, Partitions: 1,
+		Columns: []connectors.Column{{Field: field("code", "string", false)}, {Field: field("n", "int64", false)}},
+	}
+	for i, k := range keys {
+		rows := decodeChunk(t, src, mustLookup(t, c, src, k))
+		if len(rows) != 1 || rows[0].values["code"] != k || rows[0].values["n"] != int64(i) {
+			t.Errorf("lookup %q: %v", k, rows)
+		}
+	}
+	if ch := mustLookup(t, c, src, `nothing' OR 'x'='x`); ch.Rows != 0 {
+		t.Errorf("an injected condition found %d rows", ch.Rows)
 	}
 }

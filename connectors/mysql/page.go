@@ -12,21 +12,25 @@ import (
 )
 
 // pageReader runs page queries and turns their rows into chunks: each row is
-// converted from its raw bytes, routed to its partition's Arrow builder and
-// the builders are encoded when full (Source.BatchRows) and at the end of the
-// page. One pageReader serves one call; its buffers are reused across pages.
+// parsed from its raw bytes into typed cells, routed to its partition's Arrow
+// builder and the builders are encoded when full (Source.BatchRows) and at
+// the end of the page. One pageReader serves one call; its buffers are reused
+// across rows and pages, so a row costs no allocation of its own.
 type pageReader struct {
 	p       *plan
 	changes bool // the watermark column follows the catalog columns
 
-	raw  []sql.RawBytes
-	dest []any
-	vals []any
-	// keyText holds the current row's key as text; keyKnown says whether
-	// it has been read yet (for error messages).
-	keyText  []string
+	raw   []sql.RawBytes
+	dest  []any
+	cells []wire.Cell
+	// key holds the current row's key as its record key text (the parts
+	// joined by wire.KeySeparator), keyEnds where each part ends;
+	// keyKnown says whether it has been read yet (for error messages).
+	key      []byte
+	keyEnds  []int
 	keyKnown bool
 	isKey    []bool
+	subject  []byte
 
 	builders []*wire.Builder // by partition, created on first use
 	wmLast   []byte
@@ -40,8 +44,8 @@ func newPageReader(p *plan, changes bool) *pageReader {
 	r := &pageReader{
 		p: p, changes: changes,
 		raw: make([]sql.RawBytes, n), dest: make([]any, n),
-		vals:     make([]any, len(p.cols)),
-		keyText:  make([]string, len(p.key)),
+		cells:    make([]wire.Cell, len(p.cols)),
+		keyEnds:  make([]int, len(p.key)),
 		isKey:    make([]bool, len(p.cols)),
 		builders: make([]*wire.Builder, max(p.src.Partitions, 1)),
 	}
@@ -63,15 +67,14 @@ func (r *pageReader) release() {
 }
 
 // read runs one page query and returns its rows as a chunk. _version of
-// every row is the time just before the query was sent.
-func (r *pageReader) read(ctx context.Context, stmts *stmtCache, query string, args []any) (connectors.Chunk, error) {
+// every row is the time just before the query was sent. The driver
+// interpolates args into the query text (parseDSN), so the rows come in the
+// text protocol: every value as the text the converters read, on the first
+// page and the later ones alike.
+func (r *pageReader) read(ctx context.Context, db *sql.DB, query string, args []any) (connectors.Chunk, error) {
 	var chunk connectors.Chunk
-	stmt, err := stmts.get(ctx, query)
-	if err != nil {
-		return chunk, fmt.Errorf("resource %s: %w", r.p.src.Resource, err)
-	}
 	version := time.Now().UnixMicro()
-	rows, err := stmt.QueryContext(ctx, args...)
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return chunk, fmt.Errorf("resource %s: read %s: %w", r.p.src.Resource, r.p.table, err)
 	}
@@ -85,7 +88,7 @@ func (r *pageReader) read(ctx context.Context, stmts *stmtCache, query string, a
 			return chunk, err
 		}
 		b := r.builder(part)
-		if err := b.Append(r.vals, version); err != nil {
+		if err := b.AppendCells(r.cells, version); err != nil {
 			return chunk, fmt.Errorf("resource %s: row with key (%s): %w", r.p.src.Resource, r.keyString(), err)
 		}
 		chunk.Rows++
@@ -109,7 +112,7 @@ func (r *pageReader) read(ctx context.Context, stmts *stmtCache, query string, a
 		}
 	}
 	if chunk.Rows > 0 {
-		chunk.LastKey = append([]string(nil), r.keyText...)
+		chunk.LastKey = r.keyParts()
 		if r.changes {
 			if chunk.MaxWatermark, err = watermarkText(r.p.wm.kind, r.wmLast); err != nil {
 				return chunk, fmt.Errorf("resource %s: watermark column %s of the row with key (%s): %w",
@@ -120,49 +123,58 @@ func (r *pageReader) read(ctx context.Context, stmts *stmtCache, query string, a
 	return chunk, nil
 }
 
-// convertRow converts the scanned row into r.vals and returns its partition.
+// convertRow converts the scanned row into r.cells and returns its partition.
 func (r *pageReader) convertRow() (int, error) {
 	p := r.p
 	r.keyKnown = false
+	r.key = r.key[:0]
 	for i, k := range p.key {
-		v, err := r.value(k)
-		if err == nil {
-			r.keyText[i], err = keyText(p.cols[k].field.Type, v)
-		}
-		if err != nil {
+		if err := r.convert(k); err != nil {
 			return 0, r.rowError(p.cols[k], err)
 		}
-		r.vals[k] = v
+		if i > 0 {
+			r.key = append(r.key, wire.KeySeparator...)
+		}
+		r.key = wire.AppendCellText(r.key, p.cols[k].field.Type, &r.cells[k])
+		r.keyEnds[i] = len(r.key)
 	}
 	r.keyKnown = true
 	for i := range p.cols {
 		if r.isKey[i] {
 			continue
 		}
-		v, err := r.value(i)
-		if err != nil {
+		if err := r.convert(i); err != nil {
 			return 0, r.rowError(p.cols[i], err)
 		}
-		r.vals[i] = v
 	}
-	var subject string
+	subject := r.key
 	if p.subject >= 0 {
-		var err error
-		if subject, err = keyText(p.cols[p.subject].field.Type, r.vals[p.subject]); err != nil {
-			return 0, r.rowError(p.cols[p.subject], err)
-		}
-	} else {
-		subject = wire.RecordKey(r.keyText)
+		r.subject = wire.AppendCellText(r.subject[:0], p.cols[p.subject].field.Type, &r.cells[p.subject])
+		subject = r.subject
 	}
-	return wire.Partition(subject, p.src.Partitions), nil
+	return wire.PartitionBytes(subject, p.src.Partitions), nil
 }
 
-// value converts column i of the scanned row; SQL NULL is nil.
-func (r *pageReader) value(i int) (any, error) {
-	if r.raw[i] == nil {
-		return nil, nil
+// convert parses column i of the scanned row into its cell; SQL NULL is a
+// NULL cell.
+func (r *pageReader) convert(i int) error {
+	c := &r.cells[i]
+	*c = wire.Cell{Null: r.raw[i] == nil}
+	if c.Null {
+		return nil
 	}
-	return r.p.cols[i].conv(r.raw[i])
+	return r.p.cols[i].conv(r.raw[i], c)
+}
+
+// keyParts is the current row's key, one text per key column.
+func (r *pageReader) keyParts() []string {
+	parts := make([]string, len(r.keyEnds))
+	start := 0
+	for i, end := range r.keyEnds {
+		parts[i] = string(r.key[start:end])
+		start = end + len(wire.KeySeparator)
+	}
+	return parts
 }
 
 func (r *pageReader) builder(part int) *wire.Builder {
@@ -189,9 +201,13 @@ func (r *pageReader) flush(chunk *connectors.Chunk, part int) error {
 // keyString renders the current row's key for messages.
 func (r *pageReader) keyString() string {
 	parts := make([]string, len(r.p.key))
+	var text []string
+	if r.keyKnown {
+		text = r.keyParts()
+	}
 	for i, k := range r.p.key {
 		if r.keyKnown {
-			parts[i] = r.p.cols[k].field.Name + "=" + r.keyText[i]
+			parts[i] = r.p.cols[k].field.Name + "=" + text[i]
 		} else {
 			parts[i] = r.p.cols[k].field.Name + " raw " + quoteRaw(r.raw[k])
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tongban/tongban/connectors"
+	"github.com/tongban/tongban/wire"
 )
 
 // Describe implements connectors.Connector: the table's columns, or an error
@@ -31,12 +32,10 @@ func (c *Connector) Snapshot(ctx context.Context, src connectors.Source, after [
 			return err
 		}
 	}
-	stmts := newStmtCache(db)
-	defer stmts.close()
 	r := newPageReader(p, false)
 	defer r.release()
 	for {
-		chunk, err := r.read(ctx, stmts, p.snapshotQuery(args != nil), args)
+		chunk, err := r.read(ctx, db, p.snapshotQuery(args != nil), args)
 		if err != nil {
 			return err
 		}
@@ -73,13 +72,11 @@ func (c *Connector) Changes(ctx context.Context, src connectors.Source, since st
 		}
 		args = []any{v}
 	}
-	stmts := newStmtCache(db)
-	defer stmts.close()
 	r := newPageReader(p, true)
 	defer r.release()
 	query := p.changesQuery(true, since != "")
 	for {
-		chunk, err := r.read(ctx, stmts, query, args)
+		chunk, err := r.read(ctx, db, query, args)
 		if err != nil {
 			return err
 		}
@@ -111,8 +108,6 @@ func (c *Connector) KeySet(ctx context.Context, src connectors.Source, emit func
 	if err != nil {
 		return err
 	}
-	stmts := newStmtCache(db)
-	defer stmts.close()
 	var args []any
 	raw := make([]sql.RawBytes, len(p.key))
 	dest := make([]any, len(raw))
@@ -121,11 +116,7 @@ func (c *Connector) KeySet(ctx context.Context, src connectors.Source, emit func
 	}
 	for {
 		page, err := func() ([][]string, error) {
-			stmt, err := stmts.get(ctx, p.keySetQuery(args != nil))
-			if err != nil {
-				return nil, fmt.Errorf("resource %s: %w", src.Resource, err)
-			}
-			rows, err := stmt.QueryContext(ctx, args...)
+			rows, err := db.QueryContext(ctx, p.keySetQuery(args != nil), args...)
 			if err != nil {
 				return nil, fmt.Errorf("resource %s: read keys of %s: %w", src.Resource, p.table, err)
 			}
@@ -138,10 +129,12 @@ func (c *Connector) KeySet(ctx context.Context, src connectors.Source, emit func
 				key := make([]string, len(p.key))
 				for i, k := range p.key {
 					col := p.cols[k]
-					v, err := col.conv(raw[i])
-					if err == nil {
-						key[i], err = keyText(col.field.Type, v)
+					cell := wire.Cell{Null: raw[i] == nil}
+					var err error
+					if !cell.Null {
+						err = col.conv(raw[i], &cell)
 					}
+					key[i] = cellText(col.field.Type, &cell)
 					if err != nil {
 						return nil, fmt.Errorf("resource %s: column %s (field %s) of the key after %q: %w",
 							src.Resource, col.src.Name, col.field.Name, lastKey(page), err)

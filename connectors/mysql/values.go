@@ -155,10 +155,10 @@ func bitValue(b []byte) (uint64, error) {
 	return n, nil
 }
 
-// normDecimal checks a decimal's text (as MySQL writes it: optional sign,
-// digits, optional fraction) and pads its fraction to scale digits.
-func normDecimal(b []byte, scale int) (string, error) {
-	bad := func() (string, error) { return "", fmt.Errorf("%q is not a decimal", b) }
+// checkDecimal checks a decimal's text as MySQL writes it (optional sign,
+// digits, optional fraction of at most scale digits).
+func checkDecimal(b []byte, scale int) error {
+	bad := func() error { return fmt.Errorf("%s is not a decimal", quoteRaw(b)) }
 	s := b
 	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
 		s = s[1:]
@@ -187,20 +187,9 @@ func normDecimal(b []byte, scale int) (string, error) {
 		}
 	}
 	if len(frac) > scale {
-		return "", fmt.Errorf("%q has more than %d decimals", b, scale)
+		return fmt.Errorf("%s has more than %d decimals", quoteRaw(b), scale)
 	}
-	if len(frac) == scale {
-		return string(b), nil
-	}
-	out := make([]byte, 0, len(b)+1+scale-len(frac))
-	out = append(out, b...)
-	if frac == nil {
-		out = append(out, '.')
-	}
-	for i := len(frac); i < scale; i++ {
-		out = append(out, '0')
-	}
-	return string(out), nil
+	return nil
 }
 
 // parseBoolText reads a bool as record keys write it.

@@ -12,6 +12,7 @@ import (
 	gomysql "github.com/go-sql-driver/mysql"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/tongban/tongban/agent"
 	"github.com/tongban/tongban/agent/checkpoint"
 	"github.com/tongban/tongban/agent/config"
 	"github.com/tongban/tongban/agent/hubclient"
@@ -19,7 +20,6 @@ import (
 	"github.com/tongban/tongban/agent/pipeline"
 	"github.com/tongban/tongban/connectors"
 	"github.com/tongban/tongban/connectors/mysql"
-	"github.com/tongban/tongban/wire"
 )
 
 // DefaultUpdateRows is how many rows the incremental measurement updates.
@@ -274,7 +274,7 @@ func (r *runner) pickUp(ctx context.Context, db *sql.DB, n int) (pickup, error) 
 	probe := newIncrementalProbe(primed)
 	conn := mysql.New()
 	defer conn.Close()
-	w := newAgentWriter(r.brokers, topicIncremental, wire.Balancer{})
+	w := agent.NewWriter(r.brokers, topicIncremental, time.Minute)
 	defer w.Close()
 	p, err := pipeline.New(pipeline.Config{File: "bench", Resource: rc, Definition: def, Dept: benchDept, Partitions: benchParts,
 		QueueChunks: config.DefaultQueueChunks, WriteTimeout: config.DefaultWriteTimeout, TempDir: stateDir,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/tongban/tongban/agent"
 	"github.com/tongban/tongban/connectors"
 	"github.com/tongban/tongban/wire"
 )
@@ -65,22 +66,6 @@ func rawQuery(ctx context.Context, db *sql.DB, query string, args ...any) (measu
 	return m, nil
 }
 
-// newAgentWriter is configured as the agent's writer (agent.newWriter).
-func newAgentWriter(brokers []string, topic string, bal kafka.Balancer) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
-		Topic:        topic,
-		Balancer:     bal,
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 2 * time.Millisecond,
-		BatchSize:    10000,
-		BatchBytes:   64 << 20,
-		MaxAttempts:  3,
-		WriteTimeout: time.Minute,
-		ReadTimeout:  time.Minute,
-	}
-}
-
 // naiveRow is one row as a naive pipeline would ship it: a JSON object.
 type naiveRow struct {
 	CitizenID     string    `json:"citizen_id"`
@@ -99,7 +84,10 @@ type naiveRow struct {
 // written to Kafka 5,000 messages at a time and acknowledged. db must parse
 // times (parseTime=true).
 func naiveJSON(ctx context.Context, db *sql.DB, brokers []string, topic string) (measure, error) {
-	w := newAgentWriter(brokers, topic, &kafka.Hash{})
+	// The agent's writer, keyed by citizen ID, and a produce request as
+	// large as one write of this baseline.
+	w := agent.NewWriter(brokers, topic, time.Minute)
+	w.Balancer, w.BatchSize = &kafka.Hash{}, 5000
 	defer w.Close()
 	start := time.Now()
 	rows, err := db.QueryContext(ctx, "SELECT * FROM `"+benchTable+"`")
@@ -159,7 +147,7 @@ func naiveJSON(ctx context.Context, db *sql.DB, brokers []string, topic string) 
 // each chunk's messages with the agent's writer and waits for the
 // acknowledgement, as agent/pipeline does.
 func agentSnapshot(ctx context.Context, conn connectors.Connector, src connectors.Source, brokers []string, topic string) (measure, error) {
-	w := newAgentWriter(brokers, topic, wire.Balancer{})
+	w := agent.NewWriter(brokers, topic, time.Minute)
 	defer w.Close()
 	fp := benchCatalogResource().Schema.Fingerprint()
 	ctx, cancel := context.WithCancel(ctx)

@@ -445,11 +445,8 @@ func (s *DB) writeGolden(w *goldenWrites, g *GoldenRecord, old storedGolden, ts 
 	if len(changed) == 0 {
 		return nil
 	}
-	dataJSON, err := json.Marshal(newData)
-	if err != nil {
-		return err
-	}
-	provJSON, err := json.Marshal(newProv)
+	dataJSON := appendObject(nil, newData)
+	provJSON, err := newProv.MarshalJSON()
 	if err != nil {
 		return err
 	}
@@ -486,6 +483,36 @@ func (s *DB) writeGolden(w *goldenWrites, g *GoldenRecord, old storedGolden, ts 
 		w.history = append(w.history, g.SubjectType, g.SubjectID, name, val, prov, ts)
 	}
 	return nil
+}
+
+// appendObject appends the JSON object of fields whose values are canonical
+// (CanonicalJSON): byte for byte what json.Marshal writes for the map, keys
+// sorted, without json.Marshal compacting every value again.
+func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
+	dst = append(dst, '{')
+	for i, name := range slices.Sorted(maps.Keys(fields)) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendKey(dst, name)
+		dst = append(dst, ':')
+		dst = append(dst, fields[name]...)
+	}
+	return append(dst, '}')
+}
+
+// appendKey appends name as a JSON string, as json.Marshal quotes it.
+func appendKey(dst []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c == '_' || c == '-' || c == '.' || c == '$' || ('0' <= c && c <= '9') || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')) {
+			q, _ := json.Marshal(name) // a string always marshals
+			return append(dst, q...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	return append(dst, '"')
 }
 
 // creationField is the field name of the history row written when a

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -177,6 +178,30 @@ func TestSubjectRecords(t *testing.T) {
 		}
 		if len(few) != 2 || few[0].Resource != "R1" || few[1].Resource != "R3" || few[0].Subject != "S00003" {
 			t.Fatalf("few = %+v", few)
+		}
+	})
+}
+
+// FuzzAppendObject: the golden record's data object is byte for byte what
+// json.Marshal writes for the same map of canonical values.
+func FuzzAppendObject(f *testing.F) {
+	f.Add("name", `"张三"`, "x<y", `{"b":1, "a":[1,2]}`, "a\u2028b", `"<&>"`)
+	f.Add("", `null`, "$sources", `1.50`, "é", `"\u00e9"`)
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2, k3, v3 string) {
+		fields := map[string]json.RawMessage{}
+		for _, kv := range [][2]string{{k1, v1}, {k2, v2}, {k3, v3}} {
+			v, err := CanonicalJSON(json.RawMessage(kv[1]))
+			if err != nil {
+				continue
+			}
+			fields[kv[0]] = v
+		}
+		want, err := json.Marshal(fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendObject(nil, fields); !bytes.Equal(got, want) {
+			t.Fatalf("appendObject %s, json.Marshal %s", got, want)
 		}
 	})
 }

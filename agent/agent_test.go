@@ -238,6 +238,63 @@ func TestIncrementalPicksUpInsertAndUpdate(t *testing.T) {
 
 func compareText(a, b string) int { return strings.Compare(a, b) }
 
+// TestQuietTableStopsRereading: after a burst of updates, the change polls
+// re-read the overlap window only until it has passed; then they read
+// nothing (the rows are not sent again), and a later change is still picked
+// up. Before, every poll of a quiet table re-sent the window for ever.
+func TestQuietTableStopsRereading(t *testing.T) {
+	const n, updated = 100, 40
+	db := newTestDB(t)
+	db.insertRows(t, 1, n)
+	kb := newTestBroker(t)
+	hub := newTestHub(t)
+	state := t.TempDir()
+	startAgent(t, agentYAML(hub.srv.URL, kb.addr, state, db.dsn, agentSettings{mode: "incremental", chunkRows: 100, interval: "50ms", overlap: "300ms"}))
+	waitFor(t, "the incremental phase", time.Minute, func() (bool, string) {
+		cp, ok := loadCheckpoint(t, state)
+		return ok && cp.Phase == checkpoint.PhaseIncremental && !cp.CaughtUpAt.IsZero(), fmt.Sprintf("%+v", cp)
+	})
+
+	db.exec(t, "UPDATE person SET name = '批量更新', updated_at = NOW(6) WHERE id <= ?", updated)
+	copies := func(name string) int {
+		c := 0
+		for _, r := range readAll(t, kb.addr) {
+			if r.values["name"] == name {
+				c++
+			}
+		}
+		return c
+	}
+	// Stable: ten polls in a row (checkpointed cycles, each after its rows
+	// were acknowledged) sent no copy of the updated rows.
+	var (
+		last, stable int
+		lastCycle    time.Time
+	)
+	waitFor(t, "the change polls to stop re-sending the updated rows", time.Minute, func() (bool, string) {
+		cp, _ := loadCheckpoint(t, state)
+		c := copies("批量更新")
+		switch {
+		case c != last:
+			last, stable, lastCycle = c, 0, cp.CaughtUpAt
+		case !cp.CaughtUpAt.Equal(lastCycle):
+			stable++
+			lastCycle = cp.CaughtUpAt
+		}
+		return c >= updated && stable >= 10, fmt.Sprintf("%d copies of %d updated rows, %d polls since the last one", c, updated, stable)
+	})
+	if last%updated != 0 {
+		t.Errorf("%d copies of the %d updated rows: not whole re-reads", last, updated)
+	}
+
+	db.exec(t, "INSERT INTO person (id, citizen_id, name, amount, birth, updated_at) VALUES (?, ?, ?, ?, ?, NOW(6))",
+		n+1, "230600000000009998", "安静之后", "2.00", "2001-02-03")
+	waitFor(t, "the insert after the quiet period on Kafka", time.Minute, func() (bool, string) {
+		c := copies("安静之后") // and again while its own overlap lasts
+		return c >= 1, fmt.Sprintf("%d copies", c)
+	})
+}
+
 // TestReconcileSendsTombstone: a row deleted at the source is deleted at the
 // hub by a tombstone, and no other key is touched, although the source
 // orders its integer keys numerically and the hub by text.

@@ -43,11 +43,16 @@ type item struct {
 // chunk while running), so after a connector error the reader resumes from
 // here rather than re-reading what is queued.
 type position struct {
-	phase        string
-	lastKey      []string // snapshot
-	begun        bool     // the snapshot's begin item was queued or saved
-	startWM      string   // the snapshot's start watermark
-	watermark    string   // incremental
+	phase     string
+	lastKey   []string // snapshot
+	begun     bool     // the snapshot's begin item was queued or saved
+	startWM   string   // the snapshot's start watermark
+	watermark string   // incremental: the highest watermark read
+	// wmSeenAt is when the agent first held watermark (or started
+	// polling with it); settled means every row at or below it has been
+	// read, so polls start just past it (see settles).
+	wmSeenAt     time.Time
+	settled      bool
 	snapshotDone time.Time
 	reconciled   time.Time
 }
@@ -178,10 +183,19 @@ func (p *Pipeline) snapshot(ctx context.Context, pos *position, queue chan<- ite
 	})
 }
 
-// changes reads the rows changed since the watermark minus the overlap.
+// changes reads the rows changed since the watermark minus the overlap, or
+// just past the watermark once it has settled.
 func (p *Pipeline) changes(ctx context.Context, pos *position, queue chan<- item) error {
+	start := time.Now()
+	if pos.wmSeenAt.IsZero() {
+		pos.wmSeenAt = start
+	}
 	since := sinceWithOverlap(pos.watermark, p.cfg.Resource.Overlap)
-	return p.cfg.Connector.Changes(ctx, p.src, since, func(c connectors.Chunk) error {
+	if pos.settled {
+		since = justAfter(pos.watermark)
+	}
+	before := pos.watermark
+	err := p.cfg.Connector.Changes(ctx, p.src, since, func(c connectors.Chunk) error {
 		p.countRead(c)
 		if !p.enqueue(ctx, queue, item{kind: kindChangesChunk, chunk: c}) {
 			return ctx.Err()
@@ -189,6 +203,13 @@ func (p *Pipeline) changes(ctx context.Context, pos *position, queue chan<- item
 		pos.watermark = maxWatermark(pos.watermark, c.MaxWatermark)
 		return nil
 	})
+	switch {
+	case pos.watermark != before: // also when the poll failed part-way
+		pos.wmSeenAt, pos.settled = time.Now(), false
+	case err == nil && !pos.settled:
+		pos.settled = settles(pos.watermark, pos.wmSeenAt, start, p.cfg.Resource.Overlap)
+	}
+	return err
 }
 
 func (p *Pipeline) countRead(c connectors.Chunk) {

@@ -101,6 +101,33 @@ func sinceWithOverlap(w string, overlap time.Duration) string {
 	return p.t.Add(-overlap).Format(dateTimeLayout)
 }
 
+// settles reports whether a poll that started at pollStart and found no
+// watermark above w has read every row whose watermark is at most w, so later
+// polls may start just past w instead of re-reading the overlap window for as
+// long as the table stays quiet.
+//
+// The overlap is the promise that a row commits within overlap of the time
+// its watermark names. w was first held at seenAt, when its row had been
+// committed, so the writers' clocks had passed w by then; at seenAt+overlap
+// every row at or below w has committed, and a poll starting after that read
+// them all (it covered w minus the overlap and up, and earlier polls the
+// rest). Only date-time watermarks settle: a DATE names a whole day whose rows
+// keep coming until it ends, and integers are re-read at the watermark only.
+func settles(w string, seenAt, pollStart time.Time, overlap time.Duration) bool {
+	if w == "" || len(w) <= len(dateLayout) || !parseWatermark(w).isTS {
+		return false
+	}
+	return pollStart.Sub(seenAt) >= overlap
+}
+
+// justAfter is the smallest date-time watermark above w (one microsecond
+// later): Changes reads >= since, so a poll from it reads only rows past w.
+// A source column of coarser precision compares the value at its own
+// precision at worst, which re-reads the rows at w, never skips one.
+func justAfter(w string) string {
+	return parseWatermark(w).t.Add(time.Microsecond).Format(dateTimeLayout)
+}
+
 // errStop ends a probe after its first chunk.
 var errStop = errors.New("probe done")
 

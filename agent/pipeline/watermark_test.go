@@ -160,3 +160,39 @@ func TestFindMaxWatermark(t *testing.T) {
 		t.Errorf("date: found %q (%v), want %s", got, err, maxTS.Format(dateLayout))
 	}
 }
+
+func TestSettles(t *testing.T) {
+	seen := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	const overlap = 5 * time.Second
+	tests := []struct {
+		name, w string
+		after   time.Duration // poll start after seen
+		want    bool
+	}{
+		{"date-time, poll started an overlap later", "2026-12-07 09:59:58.123456", overlap, true},
+		{"date-time, poll started sooner", "2026-12-07 09:59:58.123456", overlap - time.Millisecond, false},
+		{"date-time without fraction", "2026-12-07 09:59:58", 2 * overlap, true},
+		{"date: its day may still gain rows", "2026-12-07", time.Hour, false},
+		{"integer", "1234", time.Hour, false},
+		{"opaque", "v-17", time.Hour, false},
+		{"none", "", time.Hour, false},
+	}
+	for _, tt := range tests {
+		if got := settles(tt.w, seen, seen.Add(tt.after), overlap); got != tt.want {
+			t.Errorf("%s: settles(%q, +%s) = %v, want %v", tt.name, tt.w, tt.after, got, tt.want)
+		}
+	}
+}
+
+func TestJustAfter(t *testing.T) {
+	for w, want := range map[string]string{
+		"2026-12-07 09:59:58.123456": "2026-12-07 09:59:58.123457",
+		"2026-12-31 23:59:59.999999": "2027-01-01 00:00:00.000000",
+		"2026-12-07 09:59:58":        "2026-12-07 09:59:58.000001",
+	} {
+		got := justAfter(w)
+		if got != want || compareWatermarks(got, w) <= 0 {
+			t.Errorf("justAfter(%q) = %q, want %q", w, got, want)
+		}
+	}
+}

@@ -195,10 +195,7 @@ func TestIncrementalPicksUpInsertAndUpdate(t *testing.T) {
 	hub := newTestHub(t)
 	state := t.TempDir()
 	startAgent(t, agentYAML(hub.srv.URL, kb.addr, state, db.dsn, agentSettings{mode: "incremental", chunkRows: 100, interval: "100ms"}))
-	waitFor(t, "the incremental phase", time.Minute, func() (bool, string) {
-		cp, ok := loadCheckpoint(t, state)
-		return ok && cp.Phase == checkpoint.PhaseIncremental && !cp.CaughtUpAt.IsZero(), fmt.Sprintf("%+v", cp)
-	})
+	waitCaughtUp(t, state)
 
 	db.exec(t, "INSERT INTO person (id, citizen_id, name, amount, birth, updated_at) VALUES (?, ?, ?, ?, ?, NOW(6))",
 		n+1, "230600000000009999", "新来的李四", "1.50", "2001-02-03")
@@ -250,10 +247,7 @@ func TestQuietTableStopsRereading(t *testing.T) {
 	hub := newTestHub(t)
 	state := t.TempDir()
 	startAgent(t, agentYAML(hub.srv.URL, kb.addr, state, db.dsn, agentSettings{mode: "incremental", chunkRows: 100, interval: "50ms", overlap: "300ms"}))
-	waitFor(t, "the incremental phase", time.Minute, func() (bool, string) {
-		cp, ok := loadCheckpoint(t, state)
-		return ok && cp.Phase == checkpoint.PhaseIncremental && !cp.CaughtUpAt.IsZero(), fmt.Sprintf("%+v", cp)
-	})
+	waitCaughtUp(t, state)
 
 	db.exec(t, "UPDATE person SET name = '批量更新', updated_at = NOW(6) WHERE id <= ?", updated)
 	copies := func(name string) int {

@@ -616,6 +616,16 @@ func loadCheckpoint(t *testing.T, dir string) (checkpoint.Checkpoint, bool) {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
+// waitCaughtUp waits for the agent's incremental phase and its first poll
+// that caught up.
+func waitCaughtUp(t *testing.T, state string) {
+	t.Helper()
+	waitFor(t, "the incremental phase", time.Minute, func() (bool, string) {
+		cp, ok := loadCheckpoint(t, state)
+		return ok && cp.Phase == checkpoint.PhaseIncremental && !cp.CaughtUpAt.IsZero(), fmt.Sprintf("%+v", cp)
+	})
+}
+
 func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

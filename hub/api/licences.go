@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -262,24 +261,15 @@ func (s *server) listLicences(r *http.Request, p auth.Principal) (any, *apiError
 			return nil, badRequest("status", fmt.Sprintf("status %q is not active, suspended, pledged, revoked or cancelled", clipText(v)))
 		}
 	}
-	if v, ok := q.str("after"); ok {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return nil, badRequest("after", fmt.Sprintf("after %q is not a licence list position", clipText(v)))
-		}
-		lq.After = n
+	if lq.After, e = q.after("after"); e != nil {
+		return nil, e
 	}
 	list, err := s.licences.List(r.Context(), p, lq)
 	if err != nil {
 		return nil, s.licenceError(r, err)
 	}
-	out := licenceListJSON{Licences: make([]licenceJSON, 0, len(list))}
-	for _, l := range list {
-		out.Licences = append(out.Licences, s.licenceView(l))
-	}
-	if len(list) == lq.Limit {
-		out.NextAfter = list[len(list)-1].ID
-	}
+	var out licenceListJSON
+	out.Licences, out.NextAfter = listPage(list, lq.Limit, s.licenceView, func(l store.Licence) int64 { return l.ID })
 	return out, nil
 }
 

@@ -264,6 +264,20 @@ func pathID(r *http.Request, what string) (int64, *apiError) {
 	return id, nil
 }
 
+// pathIDBody reads the path's id (of what, for messages) and the JSON body:
+// the start of every handler that acts on one item.
+func pathIDBody[B any](r *http.Request, what string) (int64, B, *apiError) {
+	var b B
+	id, e := pathID(r, what)
+	if e != nil {
+		return 0, b, e
+	}
+	if e := decodeBody(r, &b); e != nil {
+		return 0, b, e
+	}
+	return id, b, nil
+}
+
 func (s *server) showConflict(r *http.Request, _ auth.Principal) (any, *apiError) {
 	if _, e := parseQuery(r); e != nil {
 		return nil, e
@@ -294,12 +308,8 @@ func (s *server) decideConflict(r *http.Request, p auth.Principal) (any, *apiErr
 	if _, e := parseQuery(r); e != nil {
 		return nil, e
 	}
-	id, e := pathID(r, "conflict")
+	id, b, e := pathIDBody[decisionBody](r, "conflict")
 	if e != nil {
-		return nil, e
-	}
-	var b decisionBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	switch b.Decision {

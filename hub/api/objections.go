@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -171,21 +170,11 @@ func (s *server) fileObjection(r *http.Request, p auth.Principal) (any, *apiErro
 	return s.objectionAnswerOf(r, res, err)
 }
 
-// objectionID reads the {id} path value.
-func objectionID(r *http.Request) (int64, *apiError) {
-	raw := r.PathValue("id")
-	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id < 1 {
-		return 0, badRequest("id", fmt.Sprintf("objection id %q is not a positive whole number", raw))
-	}
-	return id, nil
-}
-
 func (s *server) showObjection(r *http.Request, p auth.Principal) (any, *apiError) {
 	if _, e := parseQuery(r); e != nil {
 		return nil, e
 	}
-	id, e := objectionID(r)
+	id, e := pathID(r, "objection")
 	if e != nil {
 		return nil, e
 	}
@@ -235,24 +224,15 @@ func (s *server) listObjections(r *http.Request, p auth.Principal) (any, *apiErr
 		}
 		lq.Field = v
 	}
-	if v, ok := q.str("after"); ok {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
-			return nil, badRequest("after", fmt.Sprintf("after %q is not an objection id", v))
-		}
-		lq.After = n
+	if lq.After, e = q.after("after"); e != nil {
+		return nil, e
 	}
 	list, err := s.objs.List(r.Context(), p, lq)
 	if err != nil {
 		return nil, s.objectionError(r, err)
 	}
-	out := objectionListJSON{Objections: make([]objectionJSON, 0, len(list))}
-	for _, o := range list {
-		out.Objections = append(out.Objections, s.objectionView(o))
-	}
-	if len(list) == lq.Limit {
-		out.NextAfter = list[len(list)-1].ID
-	}
+	var out objectionListJSON
+	out.Objections, out.NextAfter = listPage(list, lq.Limit, s.objectionView, func(x store.Objection) int64 { return x.ID })
 	return out, nil
 }
 
@@ -267,12 +247,8 @@ type objectionForwardBody struct {
 }
 
 func (s *server) decideObjection(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := objectionID(r)
+	id, b, e := pathIDBody[objectionResultBody](r, "objection")
 	if e != nil {
-		return nil, e
-	}
-	var b objectionResultBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	res, err := s.objs.Decide(r.Context(), p, id, b.Result, b.Note)
@@ -283,12 +259,8 @@ func (s *server) decideObjection(r *http.Request, p auth.Principal) (any, *apiEr
 }
 
 func (s *server) forwardObjection(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := objectionID(r)
+	id, b, e := pathIDBody[objectionForwardBody](r, "objection")
 	if e != nil {
-		return nil, e
-	}
-	var b objectionForwardBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	res, err := s.objs.Forward(r.Context(), p, id, b.Dept, b.Note)
@@ -299,12 +271,8 @@ func (s *server) forwardObjection(r *http.Request, p auth.Principal) (any, *apiE
 }
 
 func (s *server) verifyObjection(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := objectionID(r)
+	id, b, e := pathIDBody[objectionResultBody](r, "objection")
 	if e != nil {
-		return nil, e
-	}
-	var b objectionResultBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	res, err := s.objs.Verify(r.Context(), p, id, b.Result, b.Note)

@@ -65,19 +65,6 @@ type quarantineResponse struct {
 	NextAfter int64 `json:"next_after,omitempty"`
 }
 
-// after reads a paging id (a whole number >= 0), 0 when absent.
-func (q query) after(name string) (int64, *apiError) {
-	s, ok := q.str(name)
-	if !ok {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		return 0, badRequest(name, fmt.Sprintf("%s %q is not a whole number >= 0 (give the next_after of the previous page)", name, s))
-	}
-	return n, nil
-}
-
 // knownResource checks an optional resource= filter against the catalog.
 func (s *server) knownResource(q query, name string) (string, *apiError) {
 	code, ok := q.str(name)

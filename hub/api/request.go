@@ -158,3 +158,30 @@ func (q query) boolean(name string) (bool, *apiError) {
 	}
 	return b, nil
 }
+
+// after reads a paging id (a whole number >= 0), 0 when absent.
+func (q query) after(name string) (int64, *apiError) {
+	s, ok := q.str(name)
+	if !ok {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badRequest(name, fmt.Sprintf("%s %q is not a whole number >= 0 (give the next_after of the previous page)", name, s))
+	}
+	return n, nil
+}
+
+// listPage renders one page of a list: every item through view, and next,
+// the after= of the next page: the last item's id when the page is full, 0
+// (absent in JSON) on the last page.
+func listPage[T, J any](list []T, limit int, view func(T) J, id func(T) int64) (items []J, next int64) {
+	items = make([]J, 0, len(list))
+	for _, x := range list {
+		items = append(items, view(x))
+	}
+	if len(list) > 0 && len(list) == limit {
+		next = id(list[len(list)-1])
+	}
+	return items, next
+}

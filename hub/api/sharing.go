@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -210,19 +209,6 @@ func (s *server) applicationAnswerOf(r *http.Request, res grant.Result, err erro
 	return applicationAnswer{Application: s.applicationView(res.Application), Warnings: res.Warnings}, nil
 }
 
-// afterParam reads after=, an id.
-func afterParam(q query) (int64, *apiError) {
-	v, ok := q.str("after")
-	if !ok {
-		return 0, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, badRequest("after", fmt.Sprintf("after %q is not an id", v))
-	}
-	return n, nil
-}
-
 func oneOf(q query, name string, allowed ...string) (string, *apiError) {
 	v, ok := q.str(name)
 	if !ok {
@@ -304,7 +290,7 @@ func (s *server) listKind(r *http.Request, p auth.Principal, kind string) (any, 
 	if lq.Overdue, e = q.boolean("overdue"); e != nil {
 		return nil, e
 	}
-	if lq.After, e = afterParam(q); e != nil {
+	if lq.After, e = q.after("after"); e != nil {
 		return nil, e
 	}
 	if lq.Status, e = oneOf(q, "status", store.ApplicationPending, store.ApplicationApproved, store.ApplicationRefused); e != nil {
@@ -320,13 +306,8 @@ func (s *server) listKind(r *http.Request, p auth.Principal, kind string) (any, 
 	if err != nil {
 		return nil, s.sharingError(r, err)
 	}
-	out := applicationListJSON{Applications: make([]applicationJSON, 0, len(list))}
-	for _, a := range list {
-		out.Applications = append(out.Applications, s.applicationView(a))
-	}
-	if len(list) == lq.Limit {
-		out.NextAfter = list[len(list)-1].ID
-	}
+	var out applicationListJSON
+	out.Applications, out.NextAfter = listPage(list, lq.Limit, s.applicationView, func(a store.ShareApplication) int64 { return a.ID })
 	return out, nil
 }
 
@@ -370,12 +351,8 @@ func approveParam(v string) (bool, *apiError) {
 
 // answerApplication: the providing department answers a share application.
 func (s *server) answerApplication(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := pathID(r, "application")
+	id, b, e := pathIDBody[answerBody](r, "application")
 	if e != nil {
-		return nil, e
-	}
-	var b answerBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	approve, e := approveParam(b.Decision)
@@ -391,12 +368,8 @@ func (s *server) answerApplication(r *http.Request, p auth.Principal) (any, *api
 
 // approveSubscription: the bureau approves or refuses a subscription.
 func (s *server) approveSubscription(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := pathID(r, "subscription")
+	id, b, e := pathIDBody[answerBody](r, "subscription")
 	if e != nil {
-		return nil, e
-	}
-	var b answerBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	approve, e := approveParam(b.Decision)
@@ -419,12 +392,8 @@ func (s *server) approveSubscription(r *http.Request, p auth.Principal) (any, *a
 
 // reviewApplication: the bureau reviews (overrides) an answer.
 func (s *server) reviewApplication(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := pathID(r, "application")
+	id, b, e := pathIDBody[reviewBody](r, "application")
 	if e != nil {
-		return nil, e
-	}
-	var b reviewBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	approve, e := approveParam(b.Decision)
@@ -457,7 +426,7 @@ func (s *server) listGrants(r *http.Request, p auth.Principal) (any, *apiError) 
 	if gq.Active, e = q.boolean("active"); e != nil {
 		return nil, e
 	}
-	if gq.After, e = afterParam(q); e != nil {
+	if gq.After, e = q.after("after"); e != nil {
 		return nil, e
 	}
 	if gq.Kind, e = oneOf(q, "kind", store.GrantShare, store.GrantSubscription); e != nil {
@@ -472,13 +441,8 @@ func (s *server) listGrants(r *http.Request, p auth.Principal) (any, *apiError) 
 	if err != nil {
 		return nil, s.sharingError(r, err)
 	}
-	out := grantListJSON{Grants: make([]grantJSON, 0, len(list))}
-	for _, g := range list {
-		out.Grants = append(out.Grants, s.grantView(g))
-	}
-	if len(list) == gq.Limit {
-		out.NextAfter = list[len(list)-1].ID
-	}
+	var out grantListJSON
+	out.Grants, out.NextAfter = listPage(list, gq.Limit, s.grantView, func(g store.ShareGrant) int64 { return g.ID })
 	return out, nil
 }
 
@@ -488,12 +452,8 @@ type revokeBody struct {
 
 // revokeGrant: the bureau or the providing department.
 func (s *server) revokeGrant(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := pathID(r, "grant")
+	id, b, e := pathIDBody[revokeBody](r, "grant")
 	if e != nil {
-		return nil, e
-	}
-	var b revokeBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	g, err := s.sharing.Revoke(r.Context(), p, id, b.Reason)
@@ -558,7 +518,7 @@ func (s *server) demandList(r *http.Request, p auth.Principal) (any, *apiError) 
 	if f.Limit, e = q.limit("limit", defaultSharingLimit); e != nil {
 		return nil, e
 	}
-	if f.After, e = afterParam(q); e != nil {
+	if f.After, e = q.after("after"); e != nil {
 		return nil, e
 	}
 	if f.Status, e = oneOf(q, "status", store.DemandOpen, store.DemandMatched); e != nil {
@@ -569,13 +529,8 @@ func (s *server) demandList(r *http.Request, p auth.Principal) (any, *apiError) 
 	if err != nil {
 		return nil, s.sharingError(r, err)
 	}
-	out := demandListJSON{Demands: make([]demandJSON, 0, len(list))}
-	for _, d := range list {
-		out.Demands = append(out.Demands, demandView(d))
-	}
-	if len(list) == f.Limit {
-		out.NextAfter = list[len(list)-1].ID
-	}
+	var out demandListJSON
+	out.Demands, out.NextAfter = listPage(list, f.Limit, demandView, func(d store.ShareDemand) int64 { return d.ID })
 	return out, nil
 }
 
@@ -608,12 +563,8 @@ type matchBody struct {
 }
 
 func (s *server) matchDemand(r *http.Request, p auth.Principal) (any, *apiError) {
-	id, e := pathID(r, "demand")
+	id, b, e := pathIDBody[matchBody](r, "demand")
 	if e != nil {
-		return nil, e
-	}
-	var b matchBody
-	if e := decodeBody(r, &b); e != nil {
 		return nil, e
 	}
 	d, err := s.sharing.MatchDemand(r.Context(), p, id, b.Resource, b.Provider, b.Note)

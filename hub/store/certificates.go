@@ -118,7 +118,7 @@ func (s *DB) addCertificate(ctx context.Context, c Certificate) error {
 
 const selectCertificate = `SELECT serial, dept, name, fingerprint, not_before, not_after, created_at, revoked_at FROM certificates`
 
-func scanCertificate(sc interface{ Scan(...any) error }) (Certificate, error) {
+func scanCertificate(sc rowScanner) (Certificate, error) {
 	var (
 		c                        Certificate
 		nb, na, created, revoked dbTime
@@ -161,19 +161,7 @@ func (s *DB) ListCertificates(ctx context.Context, dept string) ([]Certificate, 
 	if err != nil {
 		return nil, fmt.Errorf("store: list certificates: %w", err)
 	}
-	defer rs.Close()
-	var out []Certificate
-	for rs.Next() {
-		c, err := scanCertificate(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list certificates: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list certificates: %w", err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list certificates", scanCertificate)
 }
 
 // RevokeCertificate marks the certificate with the given serial revoked now.

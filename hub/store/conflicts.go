@@ -355,7 +355,7 @@ func correctionMessage(c Conflict, auth *ConflictValue, note string) string {
 
 const selectConflict = `SELECT id, subject_type, subject_id, field, status, source_values, values_hash, opened_at, updated_at, decision, decided_by, note FROM conflicts`
 
-func scanConflict(sc interface{ Scan(...any) error }) (Conflict, bool, error) {
+func scanConflict(sc rowScanner) (Conflict, bool, error) {
 	var (
 		c              Conflict
 		raw            string

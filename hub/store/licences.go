@@ -151,7 +151,7 @@ const (
 const licenceColumns = `l.id, l.type_code, l.issuer, l.serial, l.holder_type, l.holder_id, l.holder_name, l.status, l.version,
  l.identifier, l.valid_until, l.issued_at, l.updated_at`
 
-func scanLicence(sc interface{ Scan(...any) error }, extra ...any) (Licence, error) {
+func scanLicence(sc rowScanner, extra ...any) (Licence, error) {
 	var (
 		l           Licence
 		issued, upd dbTime
@@ -409,7 +409,7 @@ func (s *DB) changeLicence(ctx context.Context, id int64, at time.Time, decide L
 
 const versionColumns = `v.licence_id, v.version, v.identifier, v.content, v.digest, v.signature, v.created_at, v.superseded_at`
 
-func scanLicenceVersion(sc interface{ Scan(...any) error }) (LicenceVersion, error) {
+func scanLicenceVersion(sc rowScanner) (LicenceVersion, error) {
 	var (
 		v          LicenceVersion
 		content    string
@@ -486,19 +486,7 @@ func (s *DB) LicenceVersions(ctx context.Context, id int64) ([]LicenceVersion, e
 	if err != nil {
 		return nil, fmt.Errorf("store: licence %d versions: %w", id, err)
 	}
-	defer rs.Close()
-	var out []LicenceVersion
-	for rs.Next() {
-		v, err := scanLicenceVersion(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: licence %d versions: %w", id, err)
-		}
-		out = append(out, v)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: licence %d versions: %w", id, err)
-	}
-	return out, nil
+	return collectRows(rs, fmt.Sprintf("store: licence %d versions", id), scanLicenceVersion)
 }
 
 // LicenceEvents returns the change log of licence id, oldest first.
@@ -552,19 +540,7 @@ func (s *DB) ListLicences(ctx context.Context, f LicenceFilter) ([]Licence, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: list licences: %w", err)
 	}
-	defer rs.Close()
-	var out []Licence
-	for rs.Next() {
-		l, err := scanLicence(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list licences: %w", err)
-		}
-		out = append(out, l)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list licences: %w", err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list licences", func(sc rowScanner) (Licence, error) { return scanLicence(sc) })
 }
 
 // LicenceSealOf returns the seal key pair of dept; none fails wrapping

@@ -159,16 +159,7 @@ func (s *DB) queryOpenReleases(ctx context.Context, q string, args ...any) ([]Op
 	if err != nil {
 		return nil, err
 	}
-	defer rs.Close()
-	var out []OpenRelease
-	for rs.Next() {
-		r, err := scanOpenRelease(rs)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rs.Err()
+	return collectRows(rs, "store: list open releases", scanOpenRelease)
 }
 
 // GetOpenRelease returns release n of resource; ErrNotFound when there is

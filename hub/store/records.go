@@ -375,7 +375,7 @@ func (s *DB) writeRecords(ctx context.Context, tx *sql.Tx, rows []recordRow, idx
 
 const selectRecord = `SELECT ` + recordColumns + ` FROM source_records`
 
-func scanRecord(sc interface{ Scan(...any) error }) (Record, error) {
+func scanRecord(sc rowScanner) (Record, error) {
 	var (
 		r    Record
 		data []byte

@@ -273,10 +273,6 @@ func (s *DB) FileShareApplication(ctx context.Context, a ShareApplication) (Shar
 const shareApplicationColumns = `id, kind, dept, resource, provider, fields, purpose, legal_basis, scenario, duration_days,
  status, due, filed_by, filed_at, answered_by, answered_at, answer_note, reviewed_by, reviewed_at, review_note, grant_id`
 
-type rowScanner interface {
-	Scan(dest ...any) error
-}
-
 func scanShareApplication(rs rowScanner) (ShareApplication, error) {
 	var (
 		a                       ShareApplication
@@ -349,19 +345,7 @@ func (s *DB) ListShareApplications(ctx context.Context, f ShareApplicationFilter
 	if err != nil {
 		return nil, fmt.Errorf("store: list share applications: %w", err)
 	}
-	defer rs.Close()
-	var out []ShareApplication
-	for rs.Next() {
-		a, err := scanShareApplication(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list share applications: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list share applications: %w", err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list share applications", scanShareApplication)
 }
 
 // CountOverdueShareApplications counts the pending applications whose last
@@ -595,19 +579,7 @@ func (s *DB) ListShareGrants(ctx context.Context, f ShareGrantFilter) ([]ShareGr
 	if err != nil {
 		return nil, fmt.Errorf("store: list share grants: %w", err)
 	}
-	defer rs.Close()
-	var out []ShareGrant
-	for rs.Next() {
-		g, err := scanShareGrant(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list share grants: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list share grants: %w", err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list share grants", scanShareGrant)
 }
 
 // RevokeShareGrant revokes grant id. ErrShareStage when it is already
@@ -738,19 +710,7 @@ func (s *DB) ListShareDemands(ctx context.Context, f ShareDemandFilter) ([]Share
 	if err != nil {
 		return nil, fmt.Errorf("store: list share demands: %w", err)
 	}
-	defer rs.Close()
-	var out []ShareDemand
-	for rs.Next() {
-		d, err := scanShareDemand(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list share demands: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list share demands: %w", err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list share demands", scanShareDemand)
 }
 
 // MatchShareDemand records the bureau's match of open demand id.

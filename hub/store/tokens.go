@@ -82,7 +82,7 @@ func (s *DB) createToken(ctx context.Context, t Token) error {
 
 const selectToken = `SELECT id, name, dept, role, hash, created_at, revoked_at FROM api_tokens`
 
-func scanToken(sc interface{ Scan(...any) error }) (Token, error) {
+func scanToken(sc rowScanner) (Token, error) {
 	var (
 		t                Token
 		created, revoked dbTime
@@ -140,17 +140,5 @@ func (s *DB) ListTokens(ctx context.Context) ([]Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: list tokens: %w", err)
 	}
-	defer rs.Close()
-	var out []Token
-	for rs.Next() {
-		t, err := scanToken(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list tokens: %w", err)
-		}
-		out = append(out, t)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list tokens: %w", err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list tokens", scanToken)
 }

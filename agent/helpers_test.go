@@ -30,7 +30,6 @@ import (
 	"github.com/tongban/tongban/broker"
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/connectors/builtin"
-	"github.com/tongban/tongban/connectors/plugin"
 	"github.com/tongban/tongban/schemas"
 	"github.com/tongban/tongban/topics"
 	"github.com/tongban/tongban/wire"
@@ -42,13 +41,10 @@ const connectorEnv = "TONGBAN_AGENT_TEST_CONNECTOR"
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(connectorEnv); name != "" {
-		c, err := builtin.New(name)
-		if err != nil {
+		if err := builtin.Serve(name, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		slog.SetDefault(slog.New(plugin.LogHandler(os.Stderr, slog.LevelInfo)))
-		plugin.Serve(c)
 		os.Exit(0)
 	}
 	os.Exit(m.Run())

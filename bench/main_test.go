@@ -14,7 +14,6 @@ import (
 	agentconfig "github.com/tongban/tongban/agent/config"
 
 	"github.com/tongban/tongban/connectors/builtin"
-	"github.com/tongban/tongban/connectors/plugin"
 )
 
 // connectorEnv makes the test binary serve a built-in connector, as
@@ -28,13 +27,10 @@ const agentEnv = "TONGBAN_BENCH_TEST_AGENT"
 
 func TestMain(m *testing.M) {
 	if name := os.Getenv(connectorEnv); name != "" {
-		c, err := builtin.New(name)
-		if err != nil {
+		if err := builtin.Serve(name, os.Stderr); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		slog.SetDefault(slog.New(plugin.LogHandler(os.Stderr, slog.LevelInfo)))
-		plugin.Serve(c)
 		os.Exit(0)
 	}
 	if config := os.Getenv(agentEnv); config != "" {

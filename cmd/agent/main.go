@@ -110,13 +110,10 @@ func serveConnector(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "agent connector %s: this is a plugin process the agent starts itself; run `agent -config …` instead\n", args[0])
 		return 2
 	}
-	c, err := builtin.New(args[0])
-	if err != nil {
+	if err := builtin.Serve(args[0], stderr); err != nil {
 		fmt.Fprintln(stderr, "agent connector:", err)
 		return 2
 	}
-	slog.SetDefault(slog.New(plugin.LogHandler(stderr, slog.LevelInfo)))
-	plugin.Serve(c)
 	return 0
 }
 

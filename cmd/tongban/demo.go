@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tongban/tongban/connectors/builtin"
-	"github.com/tongban/tongban/connectors/plugin"
 	"github.com/tongban/tongban/demo"
 )
 
@@ -47,14 +46,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 // runConnector serves a built-in connector as a plugin process: the demo's
 // in-process agents start their connectors by re-running this binary.
-func runConnector(_ context.Context, args []string, _, _ io.Writer) error {
+func runConnector(_ context.Context, args []string, _, stderr io.Writer) error {
 	if len(args) != 1 {
 		return fmt.Errorf("%w: connector takes one name", errUsage)
 	}
-	c, err := builtin.New(args[0])
-	if err != nil {
-		return err
-	}
-	plugin.Serve(c)
-	return nil
+	return builtin.Serve(args[0], stderr)
 }

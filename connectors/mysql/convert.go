@@ -80,10 +80,17 @@ func newConverter(t schemas.Type, c srcColumn, encoding string) (converter, erro
 			return err
 		}, nil
 	case schemas.Float64:
+		single := c.DataType == "float"
 		return func(raw []byte, c *wire.Cell) error {
 			f, err := strconv.ParseFloat(string(raw), 64)
 			if err != nil {
 				return fmt.Errorf("%s is not a number", quoteRaw(raw))
+			}
+			if single {
+				// A FLOAT, read as a DOUBLE (plan): the shortest decimal
+				// of its single-precision value, as MySQL clients show it
+				// in full (0.12345679, not 0.12345679104328156).
+				f, _ = strconv.ParseFloat(strconv.FormatFloat(float64(float32(f)), 'g', -1, 32), 64)
 			}
 			c.Float = f
 			return nil

@@ -47,6 +47,21 @@ func setField(i int, name, typ string) func(*connectors.Source) {
 	return func(s *connectors.Source) { s.Columns[i].Field = field(name, typ, true) }
 }
 
+// TestFloatKeyRefused: a FLOAT primary key is refused at Describe, naming
+// the field, instead of paging for ever.
+func TestFloatKeyRefused(t *testing.T) {
+	d := newTestDB(t)
+	d.exec("CREATE TABLE fk (f FLOAT NOT NULL PRIMARY KEY, n INT NULL)")
+	c := New()
+	defer c.Close()
+	src := connectors.Source{Resource: "FK", DSN: d.dsn, Table: "fk", PrimaryKey: []string{"f"}, Partitions: 1,
+		Columns: []connectors.Column{{Field: field("f", "float64", false)}, {Field: field("n", "int64", true)}}}
+	_, err := c.Describe(context.Background(), src)
+	if err == nil || !strings.Contains(err.Error(), `primary key field "f" (source column "f"): a FLOAT key cannot be paged exactly`) {
+		t.Fatalf("Describe: %v", err)
+	}
+}
+
 func TestDescribeErrors(t *testing.T) {
 	d := newTestDB(t)
 	d.exec(describeTable)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -190,6 +191,18 @@ func newPlan(ctx context.Context, db *sql.DB, dbName string, src connectors.Sour
 		pc := planColumn{field: c.Field, encoding: c.Encoding, src: sc, quoted: quoted, expr: quoted, placeholder: "?", conv: conv}
 		if c.Encoding != "" {
 			pc.expr = "CAST(" + quoted + " AS BINARY)"
+		}
+		if sc.DataType == "float" && slices.Contains(src.PrimaryKey, c.Field.Name) {
+			// Paging compares the column with its value's decimal, which a
+			// single-precision value never equals: a page would never end.
+			add("primary key field %q (source column %q): a FLOAT key cannot be paged exactly; key the resource by another column", c.Field.Name, sc.Name)
+			continue
+		}
+		if sc.DataType == "float" {
+			// The text protocol prints a FLOAT with six significant digits
+			// (123456789 reads 123457000); as a DOUBLE it is exact, and the
+			// converter rounds it back to single precision.
+			pc.expr = "(" + quoted + " + 0e0)"
 		}
 		if t := c.Field.Type; t.Kind == schemas.Decimal {
 			pc.placeholder = fmt.Sprintf("CAST(? AS DECIMAL(%d,%d))", t.Precision, t.Scale)

@@ -421,19 +421,7 @@ func (s *DB) ListRecords(ctx context.Context, resource, after string, limit int,
 	if err != nil {
 		return nil, fmt.Errorf("store: list records of %s: %w", resource, err)
 	}
-	defer rs.Close()
-	var out []Record
-	for rs.Next() {
-		r, err := scanRecord(rs)
-		if err != nil {
-			return nil, fmt.Errorf("store: list records of %s: %w", resource, err)
-		}
-		out = append(out, r)
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("store: list records of %s: %w", resource, err)
-	}
-	return out, nil
+	return collectRows(rs, "store: list records of "+resource, scanRecord)
 }
 
 // ListKeys returns up to limit live keys of resource with key > after, in key

@@ -104,6 +104,7 @@ func (p *Pipeline) read(ctx context.Context, cp checkpoint.Checkpoint, queue cha
 			if rc.Mode == config.ModeIncremental {
 				pos.phase = checkpoint.PhaseIncremental
 				pos.watermark = pos.startWM
+				pos.wmSeenAt, pos.settled = time.Time{}, false // the overlap again from here
 			}
 			if !p.enqueue(ctx, queue, item{kind: kindSnapshotDone, at: pos.snapshotDone}) {
 				return

@@ -134,10 +134,12 @@ func TestRunSmall(t *testing.T) {
 		}
 	}
 	// The open-data release is of every row of the table (from the store
-	// the raw-insert baseline filled).
+	// the raw-insert baseline filled). Their RSS figures are growths over
+	// the process's resident set, which a small release may not cause at
+	// all (0); a failed reading fails the whole measurement instead.
 	for _, name := range []string{"open data: CSV download (" + strconv.Itoa(rows) + " rows)", "open data: Parquet download", "open data: release build"} {
-		if r, ok := byName[name]; !ok || r.Value <= 0 || r.Rows != rows || r.RSSBytes <= 0 {
-			t.Errorf("%q: %+v, want a positive value over %d rows with its RSS", name, r, rows)
+		if r, ok := byName[name]; !ok || r.Value <= 0 || r.Rows != rows || r.RSSBytes < 0 {
+			t.Errorf("%q: %+v, want a positive value over %d rows with its RSS growth", name, r, rows)
 		}
 	}
 	if !strings.Contains(progress.String(), "publishing from the SQLite store of the raw-insert baseline") {

@@ -85,7 +85,7 @@ func fillOpenDataStore(ctx context.Context, db *store.DB, n int) error {
 type transfer struct {
 	bytes int64
 	took  time.Duration
-	rss   int64 // peak RSS during the copy; 0 if not taken
+	rss   int64 // growth of the peak RSS during a download (0 is a real reading: no growth); not taken for a disk read
 }
 
 func (t transfer) mbPerSec() float64 { return float64(t.bytes) / 1e6 / t.took.Seconds() }
@@ -293,7 +293,7 @@ func (r *runner) openData(ctx context.Context) ([]Result, error) {
 		{Name: fmt.Sprintf("open data: CSV download (%d rows)", rel.Rows), Unit: "MB/s", Value: csvRate,
 			Baseline: diskBase, BaselineValue: csvM.disk.mbPerSec(), Ratio: ratio(csvRate, csvM.disk.mbPerSec()),
 			Rows: int(rel.Rows), RSSBytes: csvM.download.rss, Target: "≥ 100 MB/s, RSS < 128 MiB",
-			Met: met(csvRate >= 100 && csvM.download.rss > 0 && csvM.download.rss < 128<<20), Status: StatusMeasured,
+			Met: met(csvRate >= 100 && csvM.download.rss < 128<<20), Status: StatusMeasured,
 			Note: fmt.Sprintf("%s; %.1f MB of CSV (UTF-8 with BOM, citizen ID, name and phone masked)", what, float64(rel.CSV.Bytes)/1e6)},
 		{Name: "open data: Parquet download", Unit: "MB/s", Value: pqRate,
 			Baseline: diskBase, BaselineValue: pqM.disk.mbPerSec(), Ratio: ratio(pqRate, pqM.disk.mbPerSec()),

@@ -88,8 +88,8 @@ func newConverter(t schemas.Type, c srcColumn, encoding string) (converter, erro
 			}
 			if single {
 				// A FLOAT, read as a DOUBLE (plan): the shortest decimal
-				// of its single-precision value, as MySQL clients show it
-				// in full (0.12345679, not 0.12345679104328156).
+				// of its single-precision value (0.12345679, not
+				// 0.12345679104328156), as the binary protocol gave it.
 				f, _ = strconv.ParseFloat(strconv.FormatFloat(float64(float32(f)), 'g', -1, 32), 64)
 			}
 			c.Float = f

@@ -19,7 +19,6 @@ import (
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/hub/api"
 	"github.com/tongban/tongban/hub/auth"
-	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/topics"
 )
 
@@ -36,16 +35,12 @@ func (r *runner) agentProcess(ctx context.Context, cat *catalog.Catalog) ([]Resu
 		return []Result{notMeasured(name, "MiB", "< 128 MiB", "needs Config.AgentCmd (make bench builds bin/agent and passes it)")}, nil
 	}
 	r.step("agent process: snapshot of %d rows by the agent binary in its own process", r.cfg.Rows)
-	dir := filepath.Join(r.cfg.Dir, "agent-process")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("bench: agent process: %w", err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	db, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(dir, "hub.db")})
+	dir, db, err := r.hubStore(ctx, "agent-process")
 	if err != nil {
 		return nil, fmt.Errorf("bench: agent process: %w", err)
 	}
 	defer db.Close()
+	log := slog.New(slog.DiscardHandler)
 	h, err := api.New(api.Config{Store: db, Catalog: cat, Registry: prometheus.NewRegistry(), Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("bench: agent process: %w", err)

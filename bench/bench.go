@@ -161,6 +161,17 @@ type runner struct {
 	sqliteRecords string
 }
 
+// hubStore makes the directory <Dir>/<name> and opens a SQLite hub store
+// in it, for a measurement that needs a hub of its own.
+func (r *runner) hubStore(ctx context.Context, name string) (string, *store.DB, error) {
+	dir := filepath.Join(r.cfg.Dir, name)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", nil, err
+	}
+	db, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(dir, "hub.db")})
+	return dir, db, err
+}
+
 // createDatabase creates a scratch database that the run drops at its end.
 func (r *runner) createDatabase(ctx context.Context, name string) error {
 	if _, err := r.server.ExecContext(ctx, "CREATE DATABASE `"+name+"` DEFAULT CHARSET utf8mb4"); err != nil {

@@ -18,7 +18,6 @@ import (
 	"github.com/tongban/tongban/catalog"
 	"github.com/tongban/tongban/hub/auth"
 	"github.com/tongban/tongban/hub/live"
-	"github.com/tongban/tongban/hub/store"
 	"github.com/tongban/tongban/topics"
 )
 
@@ -80,16 +79,12 @@ func (r *runner) liveResults(ctx context.Context, cat *catalog.Catalog) ([]Resul
 			liveCat.Resources[i].Live = true
 		}
 	}
-	dir := filepath.Join(r.cfg.Dir, "live")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("bench: live lookups: %w", err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	db, err := store.Open(ctx, store.Config{Driver: store.DriverSQLite, DSN: filepath.Join(dir, "hub.db")})
+	dir, db, err := r.hubStore(ctx, "live")
 	if err != nil {
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
 	}
 	defer db.Close()
+	log := slog.New(slog.DiscardHandler)
 	router, err := live.New(live.Config{Catalog: &liveCat, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("bench: live lookups: %w", err)
